@@ -1,0 +1,1 @@
+"""The HTTP front door: PayArc's ``/v1`` API."""

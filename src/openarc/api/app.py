@@ -1,0 +1,52 @@
+"""The application factory: ``create_app(settings)`` and nothing at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from openarc.api import docs
+from openarc.api.context import AppContext
+from openarc.api.errors import HANDLERS
+from openarc.api.routes import customers
+from openarc.clock import Clock
+from openarc.config import Settings
+from openarc.db import Database, upgrade
+from openarc.ids import Ids
+from openarc.services import installation
+
+
+def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
+    """Open the database, migrate it, and load the installation's secrets."""
+    clock = clock or Clock()
+    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    upgrade(db)
+    secrets = installation.load(db, settings.secret_key, now=clock.now())
+    return AppContext(settings=settings, db=db, secrets=secrets, ids=Ids(secrets.derive("ids")), clock=clock)
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.ctx = build_context(settings, clock)
+        try:
+            yield
+        finally:
+            app.state.ctx.db.dispose()
+
+    routes = [
+        *customers.routes,
+        Route("/openapi.json", docs.openapi_json, methods=["GET"], include_in_schema=False),
+        Route("/docs", docs.docs_page, methods=["GET"], include_in_schema=False),
+    ]
+    return Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)
+
+
+def app_from_env() -> Starlette:
+    """Entry point for ASGI servers (``granian --factory openarc.api.app:app_from_env``)."""
+    return create_app(Settings.from_env())

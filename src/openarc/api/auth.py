@@ -1,0 +1,27 @@
+"""Bearer-key authentication for the ``/v1`` API (never cookies)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from openarc.api.context import AppContext
+from openarc.errors import Unauthenticated
+from openarc.services import accounts
+from openarc.services.accounts import Account
+
+PREFIX = "Bearer "
+
+
+def bearer(header: str | None) -> str | None:
+    """The key of an ``Authorization: Bearer <key>`` header (Laravel's exact, case-sensitive prefix)."""
+    if not header or not header.startswith(PREFIX):
+        return None
+    return header[len(PREFIX):].strip() or None
+
+
+async def account_of(request: Request) -> Account:
+    ctx: AppContext = request.app.state.ctx
+    key = bearer(request.headers.get("authorization"))
+    if key is None:
+        raise Unauthenticated()
+    return await ctx.call(accounts.authenticate, ctx.db, ctx.secrets.api_keys, key)

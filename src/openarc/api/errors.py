@@ -1,0 +1,80 @@
+"""The one place where errors become HTTP responses, in PayArc's (Apiato's) shapes.
+
+    401  {"error": "Unauthenticated."}
+    422  {"status": "error", "code": 0, "message": "The given data was invalid.", "errors": {...}, "status_code": 422}
+    4xx  {"status": "error", "code": 0, "message": "...", "status_code": 4xx}
+
+Every body is a JSON object whatever the ``Accept`` header says, and nothing
+about the server's internals (no stack trace) ever leaves it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from openarc import errors
+
+log = logging.getLogger("openarc.api")
+
+STATUS: dict[type[errors.OpenArcError], int] = {
+    errors.Unauthenticated: 401,
+    errors.BadRequest: 400,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.TooLarge: 413,
+    errors.UnsupportedMediaType: 415,
+    errors.Invalid: 422,
+}
+
+
+def json_response(body: object, status: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status, headers=headers, media_type="application/json")
+
+
+def error_body(status: int, message: str, **extra: object) -> dict[str, object]:
+    return {"status": "error", "code": 0, "message": message, **extra, "status_code": status}
+
+
+def from_error(exc: errors.OpenArcError) -> Response:
+    status = STATUS.get(type(exc), 400)
+    if isinstance(exc, errors.Unauthenticated):
+        return json_response({"error": "Unauthenticated."}, 401)
+    if isinstance(exc, errors.Invalid):
+        return json_response(error_body(422, exc.message, errors=exc.errors), 422)
+    return json_response(error_body(status, exc.message), status)
+
+
+async def on_openarc_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.OpenArcError)
+    return from_error(exc)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 404:
+        message = f"No route for {request.method} {request.url.path}."
+        return json_response(error_body(404, message), 404, headers)
+    if exc.status_code == 405:
+        allowed = headers.get("Allow", "")
+        message = f"The {request.method} method is not supported here. Supported methods: {allowed}."
+        return json_response(error_body(405, message, errors="Method Not Allowed!"), 405, headers)
+    return json_response(error_body(exc.status_code, exc.detail or ""), exc.status_code, headers)
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    # Logged with its traceback for the operator; the client learns only that it failed.
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return json_response(error_body(500, "The server failed to handle this request."), 500)
+
+
+HANDLERS = {
+    errors.OpenArcError: on_openarc_error,
+    HTTPException: on_http_error,
+    Exception: on_unexpected,
+}

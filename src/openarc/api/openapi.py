@@ -1,0 +1,231 @@
+"""The OpenAPI 3.1 document, built from the same rules the services enforce.
+
+Field schemas come from ``services.customers.RULES`` so the document cannot drift
+from validation; both request encodings and every error response are described.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from openarc import __version__
+from openarc.api.render import CUSTOMER_INCLUDES
+from openarc.services import customers
+from openarc.services import validation as v
+
+# Python-`re`-compatible patterns equivalent to the checks in services.validation.
+_PATTERNS = {
+    v.letters_and_spaces: r"^(?:[^\W\d_]| )+$",
+    v.letters: r"^[^\W\d_]+$",
+    v.digits: r"^[0-9]+$",
+    v.digits_and_hyphens: r"^[0-9-]+$",
+    v.address: r"^(?:[^\W_]|[ .,#'/&()\-])+$",
+}
+
+_NULL = {"type": "null"}
+
+
+def field_schema(rule: v.Text) -> dict[str, object]:
+    text: dict[str, object] = {"type": "string"}
+    if rule.min is not None:
+        text["minLength"] = rule.min
+    if rule.max is not None:
+        text["maxLength"] = rule.max
+    if rule.check is v.email:
+        text["format"] = "email"
+    elif rule.check in _PATTERNS:
+        text["pattern"] = _PATTERNS[rule.check]
+    variants: list[dict[str, object]] = [text, _NULL]
+    if rule.numbers:
+        variants.insert(1, {"type": "integer", "minimum": 0})
+    return {"anyOf": variants}
+
+
+def _error(description: str, schema: str) -> dict[str, object]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+
+ERRORS = {
+    "400": _error("Malformed request: body, id or include", "Error"),
+    "401": _error("Missing, unknown or revoked API key", "Unauthenticated"),
+    "404": _error("No such object for this merchant", "Error"),
+    "405": _error("Method not allowed on this path", "Error"),
+    "413": _error("Body over the size limit", "Error"),
+    "415": _error("Body in an unsupported encoding", "Error"),
+    "422": _error("Validation failed; `errors` names each field", "ValidationError"),
+}
+
+
+def _responses(success: dict[str, object], *codes: str) -> dict[str, object]:
+    return {**success, **{code: {"$ref": f"#/components/responses/E{code}"} for code in codes}}
+
+
+def _ok(description: str, schema: str) -> dict[str, object]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+
+_BODY = {
+    "required": False,
+    "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/CustomerInput"}},
+        "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/CustomerInput"}},
+    },
+}
+_ID = {"name": "customer_id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Customer id (16-character hash)"}
+_INCLUDE = {
+    "name": "include",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": f"Comma-separated extra includes: {', '.join(CUSTOMER_INCLUDES)}",
+}
+
+
+def _customer_schema() -> dict[str, object]:
+    nullable_text = {"type": ["string", "null"]}
+    props: dict[str, object] = {
+        "object": {"const": "customer"},
+        "customer_id": {"type": "string"},
+        "id": {"type": "string"},
+        "real_id": {"type": "integer"},
+        **{name: nullable_text for name in customers.RULES},
+        "payment_overdue": {"type": ["integer", "null"]},
+        "source_id": nullable_text,
+        "created_at": {"type": "integer", "description": "Unix seconds"},
+        "updated_at": {"type": "integer", "description": "Unix seconds"},
+        "readable_created_at": {"type": "string"},
+        "readable_updated_at": {"type": "string"},
+        "invoice_prefix": {"type": "string", "pattern": "^[A-Z0-9]{4,}$"},
+        **{name: {"$ref": "#/components/schemas/Included"} for name in ("card", "bank_account", "charge")},
+    }
+    return {"type": "object", "properties": props, "required": list(props)}
+
+
+@cache
+def document() -> dict[str, object]:
+    auth_errors = ("400", "401", "413", "415", "422")
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "OpenArc",
+            "version": __version__,
+            "description": "A wire-compatible implementation of PayArc's Customers API.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/v1/customers": {
+                "post": {
+                    "operationId": "createCustomer",
+                    "summary": "Create a customer",
+                    "requestBody": _BODY,
+                    "responses": _responses({"201": _ok("The new customer", "CustomerEnvelope")}, *auth_errors),
+                },
+                "get": {
+                    "operationId": "listCustomers",
+                    "summary": "List customers, newest first",
+                    "parameters": [
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}, "description": "Page size (default 25, capped at 100)"},
+                        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                        *({"name": k, "in": "query", "schema": {"type": "string"}, "description": f"Exact match on {k}"} for k in customers.FILTERS),
+                        _INCLUDE,
+                    ],
+                    "responses": _responses({"200": _ok("A page of customers", "CustomerPage")}, "400", "401", "422"),
+                },
+            },
+            "/v1/customers/{customer_id}": {
+                "parameters": [_ID],
+                "get": {
+                    "operationId": "retrieveCustomer",
+                    "summary": "Retrieve a customer",
+                    "parameters": [_INCLUDE],
+                    "responses": _responses({"200": _ok("The customer", "CustomerEnvelope")}, "400", "401", "404"),
+                },
+                "patch": {
+                    "operationId": "updateCustomer",
+                    "summary": "Update a customer (an empty string clears a field)",
+                    "requestBody": _BODY,
+                    "responses": _responses({"200": _ok("The updated customer", "CustomerEnvelope")}, *auth_errors, "404"),
+                },
+                "delete": {
+                    "operationId": "deleteCustomer",
+                    "summary": "Delete a customer",
+                    "responses": _responses({"204": {"description": "Deleted; empty body"}}, "400", "401", "404"),
+                },
+            },
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "responses": {f"E{code}": body for code, body in ERRORS.items()},
+            "schemas": {
+                "CustomerInput": {
+                    "type": "object",
+                    "properties": {name: field_schema(rule) for name, rule in customers.RULES.items()},
+                    "additionalProperties": True,
+                    "description": "Every field optional; unknown keys are ignored.",
+                },
+                "Customer": _customer_schema(),
+                "Included": {"type": "object", "properties": {"data": {"type": "array"}}, "required": ["data"]},
+                "Meta": {
+                    "type": "object",
+                    "properties": {"include": {"type": "array", "items": {"type": "string"}}, "custom": {"type": "array"}},
+                    "required": ["include", "custom"],
+                },
+                "CustomerEnvelope": {
+                    "type": "object",
+                    "properties": {"data": {"$ref": "#/components/schemas/Customer"}, "meta": {"$ref": "#/components/schemas/Meta"}},
+                    "required": ["data", "meta"],
+                },
+                "CustomerPage": {
+                    "type": "object",
+                    "properties": {
+                        "data": {"type": "array", "items": {"$ref": "#/components/schemas/Customer"}},
+                        "meta": {"$ref": "#/components/schemas/PageMeta"},
+                    },
+                    "required": ["data", "meta"],
+                },
+                "PageMeta": {
+                    "type": "object",
+                    "properties": {
+                        "include": {"type": "array", "items": {"type": "string"}},
+                        "custom": {"type": "array"},
+                        "pagination": {
+                            "type": "object",
+                            "properties": {
+                                **{k: {"type": "integer"} for k in ("total", "count", "per_page", "current_page", "total_pages")},
+                                "links": {"type": "object", "properties": {"previous": {"type": "string"}, "next": {"type": "string"}}},
+                            },
+                            "required": ["total", "count", "per_page", "current_page", "total_pages", "links"],
+                        },
+                    },
+                    "required": ["include", "custom", "pagination"],
+                },
+                "Error": {
+                    "type": "object",
+                    "properties": {
+                        "status": {"const": "error"},
+                        "code": {"type": "integer"},
+                        "message": {"type": "string"},
+                        "status_code": {"type": "integer"},
+                    },
+                    "required": ["status", "code", "message", "status_code"],
+                },
+                "ValidationError": {
+                    "type": "object",
+                    "properties": {
+                        "status": {"const": "error"},
+                        "code": {"type": "integer"},
+                        "message": {"type": "string"},
+                        "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+                        "status_code": {"const": 422},
+                    },
+                    "required": ["message", "errors"],
+                },
+                "Unauthenticated": {
+                    "type": "object",
+                    "properties": {"error": {"const": "Unauthenticated."}},
+                    "required": ["error"],
+                },
+            },
+        },
+    }

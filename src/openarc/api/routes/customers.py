@@ -1,0 +1,90 @@
+"""``/v1/customers``: parse, one service call, render."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from openarc.api import bodies, render
+from openarc.api.auth import account_of
+from openarc.api.context import AppContext
+from openarc.api.errors import json_response
+from openarc.api.routes import resource
+from openarc.errors import BadRequest, NotFound
+from openarc.ids import looks_numeric
+from openarc.services import customers
+
+
+def _ctx(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+def customer_key(ctx: AppContext, public_id: str) -> int:
+    key = ctx.ids.customer.decode(public_id)
+    if key is None:
+        if looks_numeric(public_id):
+            raise BadRequest("Only Hashed ID's allowed.")
+        raise NotFound()
+    return key
+
+
+async def create(request: Request) -> Response:
+    ctx = _ctx(request)
+    account = await account_of(request)
+    body = await bodies.form_or_json(request, ctx.settings.max_body_bytes)
+    now = ctx.clock.now()
+    created = await ctx.call(customers.create, ctx.db, account.id, body, now=now)
+    return json_response(render.one(render.customer(created, ctx.ids, now)), 201)
+
+
+async def retrieve(request: Request) -> Response:
+    ctx = _ctx(request)
+    account = await account_of(request)
+    extra = render.includes(request.query_params.get("include"))
+    key = customer_key(ctx, request.path_params["customer_id"])
+    found = await ctx.call(customers.get, ctx.db, account.id, key)
+    return json_response(render.one(render.customer(found, ctx.ids, ctx.clock.now(), extra)), 200)
+
+
+async def list_(request: Request) -> Response:
+    ctx = _ctx(request)
+    account = await account_of(request)
+    query = request.query_params
+    extra = render.includes(query.get("include"))
+    result = await ctx.call(
+        customers.list_page,
+        ctx.db,
+        account.id,
+        filters=query,
+        limit=query.get("limit"),
+        page=query.get("page"),
+        default_limit=ctx.settings.default_page_size,
+        max_limit=ctx.settings.max_page_size,
+    )
+    now = ctx.clock.now()
+    data = [render.customer(c, ctx.ids, now, extra) for c in result.items]
+    return json_response(render.page(data, result, request.url), 200)
+
+
+async def update(request: Request) -> Response:
+    ctx = _ctx(request)
+    account = await account_of(request)
+    key = customer_key(ctx, request.path_params["customer_id"])
+    body = await bodies.form_or_json(request, ctx.settings.max_body_bytes)
+    now = ctx.clock.now()
+    updated = await ctx.call(customers.update, ctx.db, account.id, key, body, now=now)
+    return json_response(render.one(render.customer(updated, ctx.ids, now)), 200)
+
+
+async def delete(request: Request) -> Response:
+    ctx = _ctx(request)
+    account = await account_of(request)
+    key = customer_key(ctx, request.path_params["customer_id"])
+    await ctx.call(customers.delete, ctx.db, account.id, key)
+    return Response(status_code=204)
+
+
+routes = [
+    resource("/v1/customers", post=create, get=list_),
+    resource("/v1/customers/{customer_id}", get=retrieve, patch=update, delete=delete),
+]

@@ -1,0 +1,34 @@
+"""The ``openarc`` command.  Each command group lives in its own module; errors
+become exit codes here, once."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from openarc import __version__, errors
+from openarc.cli import keys, serve
+
+EXIT_CODES = {errors.Invalid: 2, errors.NotFound: 3, errors.Conflict: 4}
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="openarc", description="A wire-compatible PayArc Customers API server.")
+    top.add_argument("--version", action="version", version=f"openarc {__version__}")
+    commands = top.add_subparsers(dest="command", required=True)
+    serve.register(commands)
+    keys.register(commands)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except errors.OpenArcError as exc:
+        detail = getattr(exc, "errors", None)
+        print(f"openarc: {exc.message}" + (f" {detail}" if detail else ""), file=sys.stderr)
+        return EXIT_CODES.get(type(exc), 1)
+    except ValueError as exc:  # bad settings: a malformed URL, a non-numeric variable…
+        print(f"openarc: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,59 @@
+"""``openarc serve``: migrate, make sure someone can sign in, then serve with granian."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from openarc.cli.common import add_database_option, open_context, settings_of
+from openarc.db import describe
+from openarc.services import accounts
+
+SANDBOX_ACCOUNT = "sandbox"
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    serve = commands.add_parser("serve", help="run the API server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    add_database_option(serve)
+    serve.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    ctx = open_context(args)  # migrates before any worker starts
+    try:
+        first_key = None
+        if not accounts.has_accounts(ctx.db):
+            first_key = accounts.issue_key(ctx.db, ctx.secrets.api_keys, SANDBOX_ACCOUNT, now=ctx.clock.now())
+    finally:
+        ctx.db.dispose()
+
+    base = f"http://{args.host}:{args.port}"
+    print(f"OpenArc listening on {base}  (API {base}/v1, docs {base}/docs)")
+    print(f"Database: {describe(settings.database_url)}")
+    if first_key is not None:
+        print(f"Created merchant '{SANDBOX_ACCOUNT}'. Its API key, shown only this once:")
+        print(f"  {first_key.secret}")
+        print(f"Try: curl -H 'Authorization: Bearer {first_key.secret}' {base}/v1/customers")
+    print("", flush=True)
+
+    # Workers are separate processes that build their app from the environment.
+    os.environ["OPENARC_DATABASE_URL"] = settings.database_url
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+
+    Granian(
+        "openarc.api.app:app_from_env",
+        factory=True,
+        address=args.host,
+        port=args.port,
+        interface=Interfaces.ASGI,
+        workers=args.workers,
+        loop=Loops.uvloop,
+        websockets=False,
+        log_access=False,
+    ).serve()
+    return 0

@@ -1,0 +1,61 @@
+"""One Settings object, read from ``OPENARC_*`` environment variables.
+
+Nothing here touches the database or the network: the CLI and the tests build a
+``Settings`` and hand it to ``create_app``/the services.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+DEFAULT_DATABASE_URL = "sqlite:///openarc.db"
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything an OpenArc process can be told.
+
+    ``secret_key`` keys the HMACs that protect API keys and card fingerprints and
+    salts the public ids.  When it is empty, the installation's own random secret
+    (created in the database on first start) is used; set it explicitly when the
+    database may leak separately from the environment.
+    """
+
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = field(default="", repr=False)
+    #: Largest accepted request body, in bytes (larger bodies answer 413).
+    max_body_bytes: int = 1024 * 1024
+    #: Page size when a list request gives no ``limit``, and the largest allowed.
+    default_page_size: int = 25
+    max_page_size: int = 100
+    #: How long a card token stays usable, in seconds.
+    token_ttl_seconds: int = 15 * 60
+    #: SQLite ``PRAGMA synchronous``: NORMAL survives a process crash; FULL also power loss.
+    sqlite_synchronous: str = "NORMAL"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        env = os.environ if env is None else env
+        settings = cls(
+            database_url=env.get("OPENARC_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            secret_key=env.get("OPENARC_SECRET_KEY", ""),
+            max_body_bytes=_int(env, "OPENARC_MAX_BODY_BYTES", cls.max_body_bytes),
+            default_page_size=_int(env, "OPENARC_DEFAULT_PAGE_SIZE", cls.default_page_size),
+            max_page_size=_int(env, "OPENARC_MAX_PAGE_SIZE", cls.max_page_size),
+            token_ttl_seconds=_int(env, "OPENARC_TOKEN_TTL_SECONDS", cls.token_ttl_seconds),
+            sqlite_synchronous=(env.get("OPENARC_SQLITE_SYNCHRONOUS") or "NORMAL").upper(),
+        )
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return replace(settings, **given) if given else settings

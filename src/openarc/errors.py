@@ -1,0 +1,62 @@
+"""The one exception family of OpenArc.  No HTTP in here.
+
+    OpenArcError
+    ├── Unauthenticated   missing, unknown or revoked API key
+    ├── NotFound          no such object for this merchant (another merchant's objects included)
+    ├── BadRequest        a request that cannot be understood (malformed id, bad include…)
+    ├── Invalid           field-level validation failures: {field: [message, …]}
+    ├── Conflict          a business rule refused the request (used token, declined card…)
+    ├── TooLarge          a body over the configured limit
+    └── UnsupportedMediaType  a body in an encoding OpenArc does not read
+
+Services raise these; each front door (``api``, ``dashboard``, ``cli``) maps them
+once, in one place.
+"""
+
+from __future__ import annotations
+
+
+class OpenArcError(Exception):
+    """Base of every error OpenArc raises on purpose."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unauthenticated(OpenArcError):
+    def __init__(self, message: str = "Unauthenticated.") -> None:
+        super().__init__(message)
+
+
+class NotFound(OpenArcError):
+    def __init__(self, message: str = "The requested Resource was not found.") -> None:
+        super().__init__(message)
+
+
+class BadRequest(OpenArcError):
+    pass
+
+
+class Conflict(OpenArcError):
+    pass
+
+
+class TooLarge(OpenArcError):
+    pass
+
+
+class Invalid(OpenArcError):
+    """Validation failed; ``errors`` maps each failing field to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]], message: str = "The given data was invalid.") -> None:
+        super().__init__(message)
+        self.errors = errors
+
+    @classmethod
+    def one(cls, field: str, message: str) -> Invalid:
+        return cls({field: [message]})
+
+
+class UnsupportedMediaType(OpenArcError):
+    pass

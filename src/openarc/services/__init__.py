@@ -1,0 +1,1 @@
+"""The rules of OpenArc: plain functions over the database, raising ``openarc.errors``."""

@@ -1,0 +1,108 @@
+"""Merchants and their API keys.
+
+A key is 256 random bits shown once.  The database keeps only an HMAC-SHA256 of it
+under the installation secret, so a copy of the database does not let anyone in;
+presented keys are hashed the same way, looked up by digest and compared in
+constant time.  Every failure is the same ``Unauthenticated``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from openarc.db import Database
+from openarc.db.tables import accounts, api_keys
+from openarc.errors import Invalid, NotFound, Unauthenticated
+
+KEY_PREFIX = "oa_sk_"
+_MAX_KEY_LENGTH = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    account: Account
+    key_id: str
+    #: The only time the key exists outside the client: print it, do not store it.
+    secret: str
+
+
+def _digest(pepper: bytes, key: str) -> str:
+    return hmac.new(pepper, key.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
+def validate_name(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= 100 or not name.isprintable():
+        raise Invalid.one("account", "The account name must be 1 to 100 printable characters.")
+    return name
+
+
+def ensure_account(db: Database, name: str, *, now: int) -> Account:
+    """The merchant called ``name``, created if new."""
+    name = validate_name(name)
+    with db.write() as conn:
+        row = conn.execute(select(accounts.c.id, accounts.c.name).where(accounts.c.name == name)).first()
+        if row is None:
+            try:
+                with conn.begin_nested():
+                    key = conn.execute(insert(accounts).values(name=name, created_at=now)).inserted_primary_key[0]
+            except IntegrityError:  # created meanwhile by another process
+                key = conn.execute(select(accounts.c.id).where(accounts.c.name == name)).scalar_one()
+            return Account(key, name)
+        return Account(row.id, row.name)
+
+
+def has_accounts(db: Database) -> bool:
+    with db.read() as conn:
+        return conn.execute(select(func.count()).select_from(accounts)).scalar_one() > 0
+
+
+def issue_key(db: Database, pepper: bytes, account_name: str, *, now: int) -> IssuedKey:
+    """A new key for ``account_name`` (the merchant is created if new)."""
+    account = ensure_account(db, account_name, now=now)
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)  # 32 bytes = 256 bits of randomness
+    key_id = "key_" + secrets.token_hex(6)
+    with db.write() as conn:
+        conn.execute(
+            insert(api_keys).values(
+                account_id=account.id, key_id=key_id, digest=_digest(pepper, secret), created_at=now
+            )
+        )
+    return IssuedKey(account, key_id, secret)
+
+
+def authenticate(db: Database, pepper: bytes, presented: str | None) -> Account:
+    if not presented or len(presented) > _MAX_KEY_LENGTH:
+        raise Unauthenticated()
+    digest = _digest(pepper, presented)
+    with db.read() as conn:
+        row = conn.execute(
+            select(api_keys.c.digest, api_keys.c.revoked_at, accounts.c.id, accounts.c.name)
+            .join(accounts, accounts.c.id == api_keys.c.account_id)
+            .where(api_keys.c.digest == digest)
+        ).first()
+    # The lookup is by digest; the explicit constant-time comparison keeps it honest
+    # should the lookup ever become a prefix or range match.
+    if row is None or not hmac.compare_digest(row.digest, digest) or row.revoked_at is not None:
+        raise Unauthenticated()
+    return Account(row.id, row.name)
+
+
+def account_named(db: Database, name: str) -> Account:
+    with db.read() as conn:
+        row = conn.execute(select(accounts.c.id, accounts.c.name).where(accounts.c.name == name)).first()
+    if row is None:
+        raise NotFound(f"No merchant named {name!r}.")
+    return Account(row.id, row.name)

@@ -1,0 +1,226 @@
+"""Customers: the rules of PayArc's customer resource, over the database.
+
+Every function is scoped to one merchant (``account_id``): another merchant's
+customer is indistinguishable from one that never existed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Row, func, select
+
+from openarc.db import Database
+from openarc.db.tables import accounts, customers
+from openarc.errors import Invalid, NotFound
+from openarc.services import validation as v
+
+# The seed's validation table (spec §4.1); PATCH takes the same rules.
+RULES: dict[str, v.Text] = {
+    "name": v.Text(v.letters_and_spaces, min=3, max=50),
+    "email": v.Text(v.email, max=40, message="The {attr} field must be a valid email address."),
+    "description": v.Text(v.printable, min=5, max=50),
+    "send_email_address": v.Text(v.email, min=5, max=40, message="The {attr} field must be a valid email address."),
+    "cc_email_address": v.Text(v.email, min=5, max=40, message="The {attr} field must be a valid email address."),
+    "country": v.Text(v.letters, min=2, max=50),
+    "address_1": v.Text(v.address, min=5, max=50),
+    "address_2": v.Text(v.address, min=5, max=50),
+    "city": v.Text(v.letters_and_spaces, min=2, max=50),
+    "state": v.Text(v.letters_and_spaces, min=2, max=50),
+    "zip": v.Text(v.digits_and_hyphens, max=10, numbers=True),
+    "phone": v.Text(v.digits, min=2, max=11, numbers=True),
+}
+
+#: Query parameters that filter the list by exact match (each has an index).
+FILTERS = ("email", "name", "phone")
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    id: int
+    account_id: int
+    name: str | None
+    email: str | None
+    description: str | None
+    payment_overdue: int | None
+    send_email_address: str | None
+    cc_email_address: str | None
+    source_id: str | None
+    address_1: str | None
+    address_2: str | None
+    city: str | None
+    state: str | None
+    zip: str | None
+    phone: str | None
+    country: str | None
+    invoice_prefix: str
+    created_at: int
+    updated_at: int
+
+    @classmethod
+    def of(cls, row: Row) -> Customer:
+        return cls(**row._mapping)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Customer]
+    total: int
+    per_page: int
+    page: int
+
+    @property
+    def total_pages(self) -> int:
+        return max(-(-self.total // self.per_page), 1)
+
+
+# ---------------------------------------------------------------------------- invoice prefixes
+
+_BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def invoice_prefix(account_id: int, n: int) -> str:
+    """The invoice prefix of a merchant's ``n``-th customer (0-based), unique per merchant.
+
+    The first 36**4 customers get the 4-character prefixes PayArc shows, in an order
+    scrambled by an affine permutation (a bijection, so no collisions and no
+    retries); customers past that get 5 characters, then 6, and so on.
+    """
+    width, space = 4, 36**4
+    while n >= space:
+        n -= space
+        width += 1
+        space = 36**width
+    digest = hashlib.sha256(f"invoice-prefix:{account_id}:{width}".encode()).digest()
+    # A multiplier coprime with 36**w (= 2**2w * 3**2w): odd and not a multiple of 3.
+    multiplier = int.from_bytes(digest[:8], "big") | 1
+    if multiplier % 3 == 0:
+        multiplier += 2
+    value = (multiplier * n + int.from_bytes(digest[8:16], "big")) % space
+    chars = []
+    for _ in range(width):
+        value, digit = divmod(value, 36)
+        chars.append(_BASE36[digit])
+    return "".join(reversed(chars))
+
+
+# ---------------------------------------------------------------------------- operations
+
+
+def create(db: Database, account_id: int, body: Mapping[str, object], *, now: int) -> Customer:
+    values = v.clean(RULES, body, partial=False)
+    with db.write() as conn:
+        # Bumping the merchant's counters locks its row: prefixes and totals stay exact.
+        ordinal = conn.execute(
+            accounts.update()
+            .where(accounts.c.id == account_id)
+            .values(
+                customers_created=accounts.c.customers_created + 1,
+                customer_count=accounts.c.customer_count + 1,
+            )
+            .returning(accounts.c.customers_created)
+        ).scalar_one()
+        record = {
+            **values,
+            "account_id": account_id,
+            "payment_overdue": None,
+            "source_id": None,
+            "invoice_prefix": invoice_prefix(account_id, ordinal - 1),
+            "created_at": now,
+            "updated_at": now,
+        }
+        key = conn.execute(customers.insert().values(record)).inserted_primary_key[0]
+    return Customer(id=key, **record)
+
+
+def get(db: Database, account_id: int, customer_id: int) -> Customer:
+    with db.read() as conn:
+        return _get(conn, account_id, customer_id)
+
+
+def _get(conn: Connection, account_id: int, customer_id: int) -> Customer:
+    row = conn.execute(
+        select(customers).where(customers.c.id == customer_id, customers.c.account_id == account_id)
+    ).first()
+    if row is None:
+        raise NotFound()
+    return Customer.of(row)
+
+
+def update(db: Database, account_id: int, customer_id: int, body: Mapping[str, object], *, now: int) -> Customer:
+    values = v.clean(RULES, body, partial=True)
+    with db.write() as conn:
+        if not values:
+            return _get(conn, account_id, customer_id)
+        row = conn.execute(
+            customers.update()
+            .where(customers.c.id == customer_id, customers.c.account_id == account_id)
+            .values(**values, updated_at=now)
+            .returning(*customers.c)
+        ).first()
+    if row is None:
+        raise NotFound()
+    return Customer.of(row)
+
+
+def delete(db: Database, account_id: int, customer_id: int) -> None:
+    with db.write() as conn:
+        gone = conn.execute(
+            customers.delete().where(customers.c.id == customer_id, customers.c.account_id == account_id)
+        ).rowcount
+        if not gone:
+            raise NotFound()
+        conn.execute(
+            accounts.update()
+            .where(accounts.c.id == account_id)
+            .values(customer_count=accounts.c.customer_count - 1)
+        )
+
+
+def page_number(raw: object, field: str, default: int) -> int:
+    """A positive integer from a query parameter, or ``Invalid`` naming it."""
+    if raw is None or raw == "":
+        return default
+    text = str(raw).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise Invalid.one(field, f"The {field} field must be an integer.")
+    value = int(text)
+    if value < 1:
+        raise Invalid.one(field, f"The {field} field must be at least 1.")
+    return value
+
+
+def list_page(
+    db: Database,
+    account_id: int,
+    *,
+    filters: Mapping[str, object],
+    limit: object = None,
+    page: object = None,
+    default_limit: int = 25,
+    max_limit: int = 100,
+) -> Page:
+    """Newest first.  ``limit`` above ``max_limit`` is capped, not refused."""
+    per_page = min(page_number(limit, "limit", default_limit), max_limit)
+    number = page_number(page, "page", 1)
+    # A filter value is normalised like stored input; one that could never be stored matches nothing.
+    wanted = {k: v.normalise(RULES[k], filters[k]) for k in FILTERS if k in filters}
+    wanted = {k: value for k, value in wanted.items() if isinstance(value, str)}
+    conditions = [customers.c.account_id == account_id]
+    conditions += [customers.c[k] == value for k, value in wanted.items()]
+    with db.read() as conn:
+        if wanted:
+            total = conn.execute(select(func.count()).select_from(customers).where(*conditions)).scalar_one()
+        else:
+            total = conn.execute(
+                select(accounts.c.customer_count).where(accounts.c.id == account_id)
+            ).scalar_one()
+        offset = (number - 1) * per_page
+        rows = []
+        if offset < total:
+            rows = conn.execute(
+                select(customers).where(*conditions).order_by(customers.c.id.desc()).limit(per_page).offset(offset)
+            ).all()
+    return Page([Customer.of(r) for r in rows], total, per_page, number)

@@ -1,0 +1,136 @@
+"""Field rules with Laravel's wording, shared by every resource that takes input.
+
+PayArc validates with Laravel: every failing rule of every field is reported, in
+messages such as "The name field must be at least 3 characters." (spec §7.2).
+Input comes from form bodies (all strings) or JSON (strings, numbers, anything),
+so each value is first normalised the way Laravel's middleware does it: strings
+are trimmed and an empty string means null.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from openarc.errors import Invalid
+
+Check = Callable[[str], bool]
+
+FORMAT = "The {attr} field format is invalid."
+
+# The WHATWG "valid email address" production (what browsers check in <input type=email>).
+_EMAIL = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
+_ADDRESS = re.compile(r"(?:[^\W_]|[ .,#'/&()\-])+")
+_DIGITS_HYPHEN = re.compile(r"[0-9-]+")
+
+
+def letters(value: str) -> bool:
+    """Letters of any script, accented ones included."""
+    return value.isalpha()
+
+
+def letters_and_spaces(value: str) -> bool:
+    return all(c.isalpha() or c == " " for c in value)
+
+
+def digits(value: str) -> bool:
+    return value.isascii() and value.isdigit()
+
+
+def digits_and_hyphens(value: str) -> bool:
+    return _DIGITS_HYPHEN.fullmatch(value) is not None
+
+
+def address(value: str) -> bool:
+    """Letters, digits, spaces and ordinary address punctuation (. , # ' / & ( ) -)."""
+    return _ADDRESS.fullmatch(value) is not None
+
+
+def email(value: str) -> bool:
+    return _EMAIL.fullmatch(value) is not None
+
+
+def printable(value: str) -> bool:
+    """Any text without control characters (which also keeps NUL out of PostgreSQL)."""
+    return value.isprintable()
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text field: its lengths in characters and the check its characters must pass."""
+
+    check: Check
+    min: int | None = None
+    max: int | None = None
+    message: str = FORMAT
+    #: JSON numbers are accepted and stored as their decimal text (zip, phone).
+    numbers: bool = False
+
+
+Rules = Mapping[str, Text]
+
+
+def attribute(field: str) -> str:
+    """Laravel's display name of a field: ``address_1`` -> ``address 1``."""
+    return field.replace("_", " ")
+
+
+WRONG_TYPE = object()
+
+
+def normalise(rule: Text, value: object) -> object:
+    """The value as text, None, or ``WRONG_TYPE`` (lists, objects, booleans…)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if rule.numbers and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if rule.numbers and isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return WRONG_TYPE
+
+
+def check(field: str, rule: Text, value: str) -> list[str]:
+    attr = attribute(field)
+    messages = []
+    length = len(value)
+    if rule.min is not None and length < rule.min:
+        messages.append(f"The {attr} field must be at least {rule.min} characters.")
+    if rule.max is not None and length > rule.max:
+        messages.append(f"The {attr} field must not be greater than {rule.max} characters.")
+    if not rule.check(value):
+        messages.append(rule.message.format(attr=attr))
+    return messages
+
+
+def clean(rules: Rules, body: Mapping[str, object], *, partial: bool) -> dict[str, str | None]:
+    """Validate ``body`` against ``rules``; unknown keys are ignored.
+
+    Returns every field of ``rules`` (absent ones as None) or, when ``partial``,
+    only the fields present in ``body``.  Raises ``Invalid`` naming every failing
+    field.
+    """
+    cleaned: dict[str, str | None] = {}
+    errors: dict[str, list[str]] = {}
+    for field, rule in rules.items():
+        if field not in body:
+            if not partial:
+                cleaned[field] = None
+            continue
+        value = normalise(rule, body[field])
+        if value is WRONG_TYPE:
+            kind = "a string or a number" if rule.numbers else "a string"
+            errors[field] = [f"The {attribute(field)} field must be {kind}."]
+        elif isinstance(value, str) and (messages := check(field, rule, value)):
+            errors[field] = messages
+        else:
+            cleaned[field] = value  # type: ignore[assignment]
+    if errors:
+        raise Invalid(errors)
+    return cleaned
