@@ -25,8 +25,8 @@ async def openapi_json(_request: Request) -> Response:
 def _render() -> str:
     doc = document()
     parts = [f"<h1>{html.escape(doc['info']['title'])} API {html.escape(doc['info']['version'])}</h1>",
-             f"<p>{html.escape(doc['info']['description'])} Machine-readable: <a href='/openapi.json'>/openapi.json</a>. "
-             "Authenticate with <code>Authorization: Bearer &lt;key&gt;</code>; bodies may be JSON or form-encoded.</p>"]
+             (f"<p>{html.escape(doc['info']['description'])} Machine-readable: <a href='/openapi.json'>/openapi.json</a>. "
+              "Authenticate with <code>Authorization: Bearer &lt;key&gt;</code>; bodies may be JSON or form-encoded.</p>")]
     for path, item in doc["paths"].items():
         for method, op in item.items():
             if method == "parameters":

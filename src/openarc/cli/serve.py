@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"Created merchant '{SANDBOX_ACCOUNT}'. Its API key, shown only this once:")
         print(f"  {first_key.secret}")
         print(f"Try: curl -H 'Authorization: Bearer {first_key.secret}' {base}/v1/customers")
-    print("", flush=True)
+    print(flush=True)
 
     # Workers are separate processes that build their app from the environment.
     os.environ["OPENARC_DATABASE_URL"] = settings.database_url

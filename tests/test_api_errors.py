@@ -1,0 +1,91 @@
+"""Malformed, oversized and unexpected requests: always a JSON 4xx naming the problem, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import Client
+
+
+def assert_error(r, status: int, needle: str = "") -> dict:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/json"
+    body = r.json()
+    assert isinstance(body, dict)
+    assert body["status_code"] == status and body["status"] == "error"
+    assert needle in body["message"]
+    assert "Traceback" not in r.text
+    return body
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"{", "not valid JSON"),
+        (b'{"name": "John Smith",}', "not valid JSON"),
+        (b"[1, 2]", "must be a JSON object"),
+        (b'"John"', "must be a JSON object"),
+        (b"\xff\xfe{}", "not valid JSON"),
+        (b"[" * 5000 + b"]" * 5000, "JSON"),
+        (b'{"name": "\\ud800"}', "not valid JSON"),
+    ],
+)
+def test_malformed_json_is_400(client: Client, content: bytes, needle: str) -> None:
+    r = client.post("/v1/customers", content=content, headers={**client.a.headers, "Content-Type": "application/json"})
+    assert_error(r, 400, needle)
+
+
+def test_invalid_utf8_form_is_400(client: Client) -> None:
+    headers = {**client.a.headers, "Content-Type": "application/x-www-form-urlencoded"}
+    assert_error(client.post("/v1/customers", content=b"name=Jo\xffhn", headers=headers), 400, "UTF-8")
+    assert_error(client.post("/v1/customers", content=b"name=Jo%FFhn", headers=headers), 400, "UTF-8")
+
+
+def test_too_many_form_fields_is_400(client: Client) -> None:
+    headers = {**client.a.headers, "Content-Type": "application/x-www-form-urlencoded"}
+    body = "&".join(f"k{i}=v" for i in range(2000)).encode()
+    assert_error(client.post("/v1/customers", content=body, headers=headers), 400, "fields")
+
+
+def test_bodies_over_the_limit_are_413(client: Client) -> None:
+    big = b'{"description": "' + b"x" * (1024 * 1024) + b'"}'
+    r = client.post("/v1/customers", content=big, headers={**client.a.headers, "Content-Type": "application/json"})
+    assert_error(r, 413, "larger than 1048576 bytes")
+
+    def chunks():
+        for _ in range(40):
+            yield b"x" * 65536
+
+    streamed = client.post("/v1/customers", content=chunks(), headers={**client.a.headers, "Content-Type": "application/json"})
+    assert_error(streamed, 413)
+
+
+def test_unsupported_content_type_is_415(client: Client) -> None:
+    r = client.post("/v1/customers", content=b"<customer/>", headers={**client.a.headers, "Content-Type": "application/xml"})
+    assert_error(r, 415, "application/json")
+
+
+def test_missing_content_type_is_sniffed(client: Client) -> None:
+    r = client.post("/v1/customers", content=b"name=John%20Smith", headers=client.a.headers)
+    assert r.status_code == 201 and r.json()["data"]["name"] == "John Smith"
+    r = client.post("/v1/customers", content=b'{"name": "Ann Lee"}', headers=client.a.headers)
+    assert r.status_code == 201 and r.json()["data"]["name"] == "Ann Lee"
+
+
+def test_wrong_method_is_405_with_allow(client: Client) -> None:
+    r = client.put("/v1/customers/KPxMADVnxMV4nNjp", json={}, headers=client.a.headers)
+    body = assert_error(r, 405, "PUT")
+    assert body["errors"] == "Method Not Allowed!"
+    assert set(r.headers["allow"].split(", ")) == {"GET", "HEAD", "PATCH", "DELETE"}
+    assert_error(client.delete("/v1/customers", headers=client.a.headers), 405)
+
+
+def test_unknown_route_is_404_json(client: Client) -> None:
+    assert_error(client.get("/v1/nothing-here", headers={"Accept": "text/html"}), 404, "/v1/nothing-here")
+
+
+def test_errors_are_json_whatever_accept_says(client: Client) -> None:
+    r = client.get("/v1/customers/x", headers={**client.a.headers, "Accept": "text/html"})
+    assert_error(r, 404)
+    r = client.get("/v1/customers", headers={"Accept": "*/*"})
+    assert r.status_code == 401 and r.json() == {"error": "Unauthenticated."}

@@ -1,0 +1,89 @@
+"""The CLI contract: `openarc serve` and `openarc keys create`, run as a user runs them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from conftest import start_server, stop_server
+
+
+def openarc(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "openarc", *args], check=False, capture_output=True, text=True, cwd=cwd, timeout=60)
+
+
+def test_keys_create_prints_a_working_key_last(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'k.db'}"
+    first = openarc("keys", "create", "--account", "acme", "--database", db, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    key = first.stdout.strip().splitlines()[-1]
+    assert key.startswith("oa_sk_") and len(key) >= 6 + 43
+    second = openarc("keys", "create", "--account", "acme", "--database", db, cwd=tmp_path)
+    assert second.stdout.strip().splitlines()[-1] != key
+    # The key itself is nowhere in the database file.
+    assert key.encode() not in (tmp_path / "k.db").read_bytes()
+
+    server = start_server(tmp_path)
+    try:
+        # A key made by the CLI against the server's database works at once.
+        made = openarc("keys", "create", "--account", "acme", "--database", server.database_url, cwd=tmp_path)
+        live_key = made.stdout.strip().splitlines()[-1]
+        r = httpx.get(f"{server.url}/v1/customers", headers={"Authorization": f"Bearer {live_key}"})
+        assert r.status_code == 200
+    finally:
+        stop_server(server)
+
+
+def test_keys_create_refuses_a_blank_account(tmp_path: Path) -> None:
+    result = openarc("keys", "create", "--account", "  ", "--database", f"sqlite:///{tmp_path / 'k.db'}", cwd=tmp_path)
+    assert result.returncode == 2 and "account" in result.stderr
+
+
+def test_serve_prints_where_it_is_and_a_sandbox_key_once(tmp_path: Path) -> None:
+    server = start_server(tmp_path)
+    try:
+        out = server.output()
+        assert f"listening on {server.url}" in out
+        assert str(tmp_path / "live.db") in out
+        assert server.first_key
+        r = httpx.post(f"{server.url}/v1/customers", data={"name": "John Smith"},
+                       headers={"Authorization": f"Bearer {server.first_key}"})
+        assert r.status_code == 201
+    finally:
+        stop_server(server)
+    again = start_server(tmp_path)
+    try:
+        assert "oa_sk_" not in again.output()
+        r = httpx.get(f"{again.url}/v1/customers", headers={"Authorization": f"Bearer {server.first_key}"})
+        assert r.json()["meta"]["pagination"]["total"] == 1  # the data survived the restart
+    finally:
+        stop_server(again)
+
+
+def test_serve_defaults_to_a_sqlite_file_in_the_current_folder(tmp_path: Path) -> None:
+    import os
+    import re
+    import time
+
+    from conftest import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "OPENARC_DATABASE_URL"}
+    proc = subprocess.Popen([sys.executable, "-m", "openarc", "serve", "--port", str(port)], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert (tmp_path / "openarc.db").exists()
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=10)
+    assert re.search(r"Database: .*openarc\.db", out)

@@ -1,0 +1,46 @@
+"""The published contract: /openapi.json and /docs describe what the server does."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from conftest import Client
+
+OPERATIONS = {
+    ("post", "/v1/customers"): "createCustomer",
+    ("get", "/v1/customers"): "listCustomers",
+    ("get", "/v1/customers/{customer_id}"): "retrieveCustomer",
+    ("patch", "/v1/customers/{customer_id}"): "updateCustomer",
+    ("delete", "/v1/customers/{customer_id}"): "deleteCustomer",
+}
+
+
+def test_openapi_document_has_stable_operation_ids(client: Client) -> None:
+    doc = client.get("/openapi.json").json()
+    assert doc["openapi"].startswith("3.1")
+    found = {(m, p): op["operationId"] for p, item in doc["paths"].items() for m, op in item.items() if m != "parameters"}
+    assert found == OPERATIONS
+
+
+def test_every_api_route_is_documented(client: Client) -> None:
+    doc = client.get("/openapi.json").json()
+    for route in client.app.routes:
+        if isinstance(route, Route) and route.path.startswith("/v1"):
+            documented = {m.upper() for m in doc["paths"][route.path] if m != "parameters"}
+            assert documented == set(route.methods) - {"HEAD"}
+
+
+def test_bodies_in_both_encodings_and_every_error_documented(client: Client) -> None:
+    doc = client.get("/openapi.json").json()
+    create = doc["paths"]["/v1/customers"]["post"]
+    assert set(create["requestBody"]["content"]) == {"application/json", "application/x-www-form-urlencoded"}
+    assert {"201", "401", "413", "415", "422"} <= set(create["responses"])
+    fields = doc["components"]["schemas"]["CustomerInput"]["properties"]
+    assert fields["name"]["anyOf"][0] == {"type": "string", "minLength": 3, "maxLength": 50, "pattern": r"^(?:[^\W\d_]| )+$"}
+    assert {"type": "integer", "minimum": 0} in fields["zip"]["anyOf"]
+
+
+def test_docs_page_is_self_contained(client: Client) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "createCustomer" in page.text and "<script" not in page.text and "http" not in page.text.split("<body>")[0]

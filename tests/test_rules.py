@@ -1,0 +1,36 @@
+"""Pure rules: invoice prefixes, Carbon wording, id codecs."""
+
+from __future__ import annotations
+
+from openarc.ids import Ids
+from openarc.services.customers import invoice_prefix
+from openarc.timefmt import readable
+
+
+def test_invoice_prefixes_are_a_permutation_then_grow() -> None:
+    first = [invoice_prefix(7, n) for n in range(36**3)]
+    assert len(set(first)) == len(first)
+    assert all(len(p) == 4 and p.isalnum() and p == p.upper() for p in first)
+    assert len(invoice_prefix(7, 36**4 - 1)) == 4
+    assert len(invoice_prefix(7, 36**4)) == 5
+    assert invoice_prefix(7, 0) != invoice_prefix(8, 0)
+
+
+def test_readable_matches_carbon_wording() -> None:
+    assert readable(100, 100) == "1 second ago"
+    assert readable(100, 102) == "2 seconds ago"
+    assert readable(0, 60) == "1 minute ago"
+    assert readable(0, 7200) == "2 hours ago"
+    assert readable(0, 86400 * 8) == "1 week ago"
+    assert readable(0, 86400 * 400) == "1 year ago"
+    assert readable(100, 50) == "1 second ago"
+
+
+def test_ids_roundtrip_and_do_not_cross_types() -> None:
+    ids = Ids(b"secret")
+    other = Ids(b"other")
+    for key in (1, 110, 2**31, 2**53):
+        public = ids.customer.encode(key)
+        assert len(public) >= 16 and ids.customer.decode(public) == key
+        assert ids.card.decode(public) is None
+        assert other.customer.decode(public) != key

@@ -1,0 +1,77 @@
+"""The official ``payarc`` SDK (PyPI 1.7.9), unchanged, against a real ``openarc serve``.
+
+Each test follows one of the SDK README's customer examples.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from payarc import Payarc
+
+from conftest import LiveServer
+
+
+@pytest.fixture
+def payarc(live_server: LiveServer, request: pytest.FixtureRequest) -> Payarc:
+    merchant = live_server.merchant(f"sdk-{request.node.name}")
+    return Payarc(bearer_token=merchant.key, base_url=live_server.url)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_create_retrieve_with_prefix_update_delete(payarc: Payarc) -> None:
+    customer = run(payarc.customers["create"]({"email": "anon+50@example.com", "name": "John Doe"}))
+    assert customer["object"] == "customer"
+    assert customer["object_id"] == f"cus_{customer['customer_id']}"
+
+    found = run(payarc.customers["retrieve"](customer["object_id"]))
+    assert found["customer_id"] == customer["customer_id"] and found["email"] == "anon+50@example.com"
+
+    updated = run(payarc.customers["update"](customer["object_id"], {
+        "name": "John Doe II", "description": "Example customer", "phone": "1234567890",
+    }))
+    assert (updated["name"], updated["description"], updated["phone"]) == ("John Doe II", "Example customer", "1234567890")
+
+    again = run(found["update"]({"description": "Senior Example customer"}))
+    assert again["description"] == "Senior Example customer" and again["name"] == "John Doe II"
+
+    assert run(payarc.customers["delete"](customer["object_id"])) == {}
+    with pytest.raises(Exception) as raised:
+        run(payarc.customers["retrieve"](customer["object_id"]))
+    error = raised.value.args[0]
+    assert error["errorCode"] == 404
+    assert error["errorMessage"] == "The requested Resource was not found."
+
+
+def test_list_with_a_limit(payarc: Payarc) -> None:
+    for i in range(5):
+        run(payarc.customers["create"]({"email": f"anon+{i}@example.com"}))
+    data = run(payarc.customers["list"]({"limit": 3}))
+    assert [c["email"] for c in data["customers"]] == ["anon+4@example.com", "anon+3@example.com", "anon+2@example.com"]
+    assert data["customers"][0]["card"]["data"] == []
+    assert data["pagination"] == {"total": 5, "count": 3, "per_page": 3, "current_page": 1, "total_pages": 2}
+
+    second = run(payarc.customers["list"]({"limit": 3, "page": 2, "constraint": {"email": "anon+0@example.com"}}))
+    assert [c["email"] for c in second["customers"]] == []
+    filtered = run(payarc.customers["list"]({"limit": 3, "constraint": {"email": "anon+0@example.com"}}))
+    assert [c["email"] for c in filtered["customers"]] == ["anon+0@example.com"]
+
+
+def test_validation_errors_reach_the_sdk(payarc: Payarc) -> None:
+    with pytest.raises(Exception) as raised:
+        run(payarc.customers["create"]({"name": "Jo", "phone": "abc"}))
+    error = raised.value.args[0]
+    assert error["errorCode"] == 422
+    assert error["errorMessage"] == "The given data was invalid."
+    assert set(error["errorList"]) == {"name", "phone"}
+
+
+def test_a_wrong_key_is_401(live_server: LiveServer) -> None:
+    sdk = Payarc(bearer_token="not-a-key", base_url=live_server.url)
+    with pytest.raises(Exception) as raised:
+        run(sdk.customers["list"]())
+    assert raised.value.args[0]["errorCode"] == 401
