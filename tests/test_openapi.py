@@ -12,6 +12,10 @@ OPERATIONS = {
     ("get", "/v1/customers/{customer_id}"): "retrieveCustomer",
     ("patch", "/v1/customers/{customer_id}"): "updateCustomer",
     ("delete", "/v1/customers/{customer_id}"): "deleteCustomer",
+    ("delete", "/v1/customers/{customer_id}/cards/{card_id}"): "deleteCustomerCard",
+    ("post", "/v1/tokens"): "createToken",
+    ("post", "/v1/bankaccounts"): "createBankAccount",
+    ("delete", "/v1/bankaccounts/{bank_account_id}"): "deleteBankAccount",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 
 class Clock:
@@ -16,6 +17,11 @@ class Clock:
         if self.frozen is not None:
             return self.frozen
         return int(time.time()) + self.offset
+
+    def year_month(self) -> tuple[int, int]:
+        """Today's (year, month) in UTC: what card expiry dates are compared with."""
+        today = datetime.fromtimestamp(self.now(), UTC)
+        return today.year, today.month
 
     def freeze(self, at: int | None = None) -> int:
         self.frozen = self.now() if at is None else at

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from openarc.api import docs
 from openarc.api.context import AppContext
 from openarc.api.errors import HANDLERS
-from openarc.api.routes import customers
+from openarc.api.routes import bank_accounts, cards, customers, tokens
 from openarc.clock import Clock
 from openarc.config import Settings
 from openarc.db import Database, upgrade
@@ -41,6 +41,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     routes = [
         *customers.routes,
+        *cards.routes,
+        *tokens.routes,
+        *bank_accounts.routes,
         Route("/openapi.json", docs.openapi_json, methods=["GET"], include_in_schema=False),
         Route("/docs", docs.docs_page, methods=["GET"], include_in_schema=False),
     ]

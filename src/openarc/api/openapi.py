@@ -10,7 +10,7 @@ from functools import cache
 
 from openarc import __version__
 from openarc.api.render import CUSTOMER_INCLUDES
-from openarc.services import customers
+from openarc.services import bank_accounts, cards, customers
 from openarc.services import validation as v
 
 # Python-`re`-compatible patterns equivalent to the checks in services.validation.
@@ -35,10 +35,27 @@ def field_schema(rule: v.Text) -> dict[str, object]:
         text["format"] = "email"
     elif rule.check in _PATTERNS:
         text["pattern"] = _PATTERNS[rule.check]
-    variants: list[dict[str, object]] = [text, _NULL]
+    variants: list[dict[str, object]] = [text]
     if rule.numbers:
-        variants.insert(1, {"type": "integer", "minimum": 0})
+        variants.append({"type": "integer", "minimum": 0})
+    if not rule.required:
+        variants.append(_NULL)
     return {"anyOf": variants}
+
+
+def input_schema(rules: dict[str, v.Text], description: str, **extra: dict[str, object]) -> dict[str, object]:
+    return {
+        "type": "object",
+        "properties": {**{name: field_schema(rule) for name, rule in rules.items()}, **extra},
+        "required": [name for name, rule in rules.items() if rule.required],
+        "additionalProperties": True,
+        "description": description,
+    }
+
+
+def _body(schema: str, required: bool = False) -> dict[str, object]:
+    ref = {"schema": {"$ref": f"#/components/schemas/{schema}"}}
+    return {"required": required, "content": {"application/json": ref, "application/x-www-form-urlencoded": ref}}
 
 
 def _error(description: str, schema: str) -> dict[str, object]:
@@ -49,6 +66,7 @@ ERRORS = {
     "400": _error("Malformed request: body, id or include", "Error"),
     "401": _error("Missing, unknown or revoked API key", "Unauthenticated"),
     "404": _error("No such object for this merchant", "Error"),
+    "409": _error("Refused: a declined card, a used or expired token", "Error"),
     "405": _error("Method not allowed on this path", "Error"),
     "413": _error("Body over the size limit", "Error"),
     "415": _error("Body in an unsupported encoding", "Error"),
@@ -64,13 +82,8 @@ def _ok(description: str, schema: str) -> dict[str, object]:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
 
 
-_BODY = {
-    "required": False,
-    "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/CustomerInput"}},
-        "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/CustomerInput"}},
-    },
-}
+_BODY = _body("CustomerInput")
+_REF = {"anyOf": [{"type": "string"}, _NULL]}
 _ID = {"name": "customer_id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Customer id (16-character hash)"}
 _INCLUDE = {
     "name": "include",
@@ -149,7 +162,42 @@ def document() -> dict[str, object]:
                 },
                 "delete": {
                     "operationId": "deleteCustomer",
-                    "summary": "Delete a customer",
+                    "summary": "Delete a customer, its cards and its bank accounts",
+                    "responses": _responses({"204": {"description": "Deleted; empty body"}}, "400", "401", "404"),
+                },
+            },
+            "/v1/customers/{customer_id}/cards/{card_id}": {
+                "parameters": [_ID, {"name": "card_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "delete": {
+                    "operationId": "deleteCustomerCard",
+                    "summary": "Detach and delete a customer's card",
+                    "responses": _responses({"204": {"description": "Deleted; empty body"}}, "400", "401", "404"),
+                },
+            },
+            "/v1/tokens": {
+                "post": {
+                    "operationId": "createToken",
+                    "summary": "Tokenize a card (single use; the number and CVV are never stored)",
+                    "requestBody": _body("TokenInput", required=True),
+                    "responses": _responses(
+                        {"201": _ok("The token and its card", "TokenEnvelope"), "409": {"$ref": "#/components/responses/E409"}},
+                        *auth_errors,
+                    ),
+                },
+            },
+            "/v1/bankaccounts": {
+                "post": {
+                    "operationId": "createBankAccount",
+                    "summary": "Create a bank account, bound to a customer when customer_id is given",
+                    "requestBody": _body("BankAccountInput", required=True),
+                    "responses": _responses({"201": _ok("The bank account", "BankAccountEnvelope")}, *auth_errors),
+                },
+            },
+            "/v1/bankaccounts/{bank_account_id}": {
+                "parameters": [{"name": "bank_account_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "delete": {
+                    "operationId": "deleteBankAccount",
+                    "summary": "Delete a bank account",
                     "responses": _responses({"204": {"description": "Deleted; empty body"}}, "400", "401", "404"),
                 },
             },
@@ -158,12 +206,14 @@ def document() -> dict[str, object]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "responses": {f"E{code}": body for code, body in ERRORS.items()},
             "schemas": {
-                "CustomerInput": {
-                    "type": "object",
-                    "properties": {name: field_schema(rule) for name, rule in customers.RULES.items()},
-                    "additionalProperties": True,
-                    "description": "Every field optional; unknown keys are ignored.",
-                },
+                "CustomerInput": input_schema(
+                    customers.RULES, "Every field optional; unknown keys are ignored.",
+                    token_id=_REF, default_card_id=_REF,
+                ),
+                "TokenInput": input_schema(cards.TOKEN_RULES, "A card; card_number must pass the Luhn check."),
+                "BankAccountInput": input_schema(bank_accounts.RULES, "A US bank account.", customer_id=_REF),
+                "TokenEnvelope": {"type": "object", "properties": {"data": {"type": "object"}, "meta": {"$ref": "#/components/schemas/Meta"}}, "required": ["data", "meta"]},
+                "BankAccountEnvelope": {"type": "object", "properties": {"data": {"type": "object"}, "meta": {"$ref": "#/components/schemas/Meta"}}, "required": ["data", "meta"]},
                 "Customer": _customer_schema(),
                 "Included": {"type": "object", "properties": {"data": {"type": "array"}}, "required": ["data"]},
                 "Meta": {

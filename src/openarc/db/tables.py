@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -89,3 +90,72 @@ customers = Table(
     sqlite_autoincrement=True,
 )
 
+
+# Cards exist only as what a token leaves behind: brand, first 6, last 4, expiry and a keyed
+# fingerprint.  The card number and CVV are never stored.
+cards = Table(
+    "cards",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("account_id", Key, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("customer_id", Key, ForeignKey("customers.id", ondelete="CASCADE")),
+    Column("brand", String(1), nullable=False),
+    Column("first6", Integer, nullable=False),
+    Column("last4", String(4), nullable=False),
+    Column("exp_month", String(2), nullable=False),
+    Column("exp_year", String(4), nullable=False),
+    Column("fingerprint", String(16), nullable=False),
+    Column("card_source", String(16), nullable=False),
+    Column("card_holder_name", Text),
+    Column("address1", Text),
+    Column("address2", Text),
+    Column("city", Text),
+    Column("state", Text),
+    Column("zip", Text),
+    Column("country", Text),
+    Column("is_default", Integer, nullable=False, server_default="0"),
+    Column("is_verified", Integer, nullable=False, server_default="0"),
+    Column("address_check_passed", Integer, nullable=False, server_default="0"),
+    Column("zip_check_passed", Integer, nullable=False, server_default="0"),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_cards_customer", "customer_id"),
+    # At most one default card per customer, whatever the interleaving of requests.
+    Index("uq_cards_one_default", "customer_id", unique=True, sqlite_where=text("is_default = 1"),
+          postgresql_where=text("is_default = 1")),
+    sqlite_autoincrement=True,
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("account_id", Key, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("card_id", Key, ForeignKey("cards.id", ondelete="CASCADE"), nullable=False),
+    Column("used", Integer, nullable=False, server_default="0"),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# Bank accounts keep the account number only masked (all but the last 4 digits).
+bank_accounts = Table(
+    "bank_accounts",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("account_id", Key, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("customer_id", Key, ForeignKey("customers.id", ondelete="CASCADE")),
+    Column("first_name", Text, nullable=False),
+    Column("last_name", Text, nullable=False),
+    Column("company_name", Text),
+    Column("account_type", String(32), nullable=False),
+    Column("sec_code", String(3)),
+    Column("routing_number", String(9), nullable=False),
+    Column("account_number", String(17), nullable=False),
+    Column("is_default", Integer, nullable=False, server_default="0"),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_bank_accounts_customer", "customer_id"),
+    sqlite_autoincrement=True,
+)

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, Row, func, select
 
 from openarc.db import Database
 from openarc.db.tables import accounts, customers
 from openarc.errors import Invalid, NotFound
+from openarc.services import bank_accounts, cards
 from openarc.services import validation as v
+from openarc.services.bank_accounts import BankAccount
+from openarc.services.cards import Card
+from openarc.services.owners import lock_customer
 
 # The seed's validation table (spec §4.1); PATCH takes the same rules.
 RULES: dict[str, v.Text] = {
@@ -58,10 +62,20 @@ class Customer:
     invoice_prefix: str
     created_at: int
     updated_at: int
+    cards: tuple[Card, ...] = ()
+    bank_accounts: tuple[BankAccount, ...] = ()
 
     @classmethod
     def of(cls, row: Row) -> Customer:
         return cls(**row._mapping)
+
+
+def with_payment_methods(conn: Connection, found: list[Customer]) -> list[Customer]:
+    """The same customers, each carrying its cards and bank accounts (two queries for any number)."""
+    keys = [c.id for c in found]
+    card_map = cards.of_customers(conn, keys)
+    bank_map = bank_accounts.of_customers(conn, keys)
+    return [replace(c, cards=tuple(card_map.get(c.id, ())), bank_accounts=tuple(bank_map.get(c.id, ()))) for c in found]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,23 +160,38 @@ def _get(conn: Connection, account_id: int, customer_id: int) -> Customer:
     ).first()
     if row is None:
         raise NotFound()
-    return Customer.of(row)
+    return with_payment_methods(conn, [Customer.of(row)])[0]
 
 
-def update(db: Database, account_id: int, customer_id: int, body: Mapping[str, object], *, now: int) -> Customer:
+def update(
+    db: Database,
+    account_id: int,
+    customer_id: int,
+    body: Mapping[str, object],
+    *,
+    now: int,
+    token_id: int | None = None,
+    default_card_id: int | None = None,
+) -> Customer:
+    """Fields, a card token to attach and a new default card, all or nothing.
+
+    ``token_id``/``default_card_id`` are decoded keys; 0 means "given but unknown".
+    """
     values = v.clean(RULES, body, partial=True)
     with db.write() as conn:
-        if not values:
-            return _get(conn, account_id, customer_id)
-        row = conn.execute(
-            customers.update()
-            .where(customers.c.id == customer_id, customers.c.account_id == account_id)
-            .values(**values, updated_at=now)
-            .returning(*customers.c)
-        ).first()
-    if row is None:
-        raise NotFound()
-    return Customer.of(row)
+        if not lock_customer(conn, account_id, customer_id):
+            raise NotFound()
+        if values:
+            conn.execute(
+                customers.update()
+                .where(customers.c.id == customer_id)
+                .values(**values, updated_at=now)
+            )
+        if token_id is not None:
+            cards.attach_token(conn, account_id, customer_id, token_id, now=now)
+        if default_card_id is not None:
+            cards.set_default(conn, account_id, customer_id, default_card_id, now=now)
+        return _get(conn, account_id, customer_id)
 
 
 def delete(db: Database, account_id: int, customer_id: int) -> None:
@@ -218,9 +247,10 @@ def list_page(
                 select(accounts.c.customer_count).where(accounts.c.id == account_id)
             ).scalar_one()
         offset = (number - 1) * per_page
-        rows = []
+        rows: list[Row] = []
         if offset < total:
             rows = conn.execute(
                 select(customers).where(*conditions).order_by(customers.c.id.desc()).limit(per_page).offset(offset)
             ).all()
-    return Page([Customer.of(r) for r in rows], total, per_page, number)
+        items = with_payment_methods(conn, [Customer.of(r) for r in rows])
+    return Page(items, total, per_page, number)

@@ -54,6 +54,15 @@ def email(value: str) -> bool:
     return _EMAIL.fullmatch(value) is not None
 
 
+def one_of(*allowed: str) -> Check:
+    """Exactly one of ``allowed`` (Laravel's ``in`` rule)."""
+    choices = frozenset(allowed)
+    return choices.__contains__
+
+
+IN = "The selected {attr} is invalid."
+
+
 def printable(value: str) -> bool:
     """Any text without control characters (which also keeps NUL out of PostgreSQL)."""
     return value.isprintable()
@@ -69,6 +78,9 @@ class Text:
     message: str = FORMAT
     #: JSON numbers are accepted and stored as their decimal text (zip, phone).
     numbers: bool = False
+    required: bool = False
+    #: One message for both length bounds, e.g. Laravel's ``digits_between``.
+    size_message: str | None = None
 
 
 Rules = Mapping[str, Text]
@@ -100,9 +112,13 @@ def check(field: str, rule: Text, value: str) -> list[str]:
     attr = attribute(field)
     messages = []
     length = len(value)
-    if rule.min is not None and length < rule.min:
+    too_short = rule.min is not None and length < rule.min
+    too_long = rule.max is not None and length > rule.max
+    if rule.size_message and (too_short or too_long):
+        messages.append(rule.size_message.format(attr=attr, min=rule.min, max=rule.max))
+    elif too_short:
         messages.append(f"The {attr} field must be at least {rule.min} characters.")
-    if rule.max is not None and length > rule.max:
+    elif too_long:
         messages.append(f"The {attr} field must not be greater than {rule.max} characters.")
     if not rule.check(value):
         messages.append(rule.message.format(attr=attr))
@@ -119,12 +135,14 @@ def clean(rules: Rules, body: Mapping[str, object], *, partial: bool) -> dict[st
     cleaned: dict[str, str | None] = {}
     errors: dict[str, list[str]] = {}
     for field, rule in rules.items():
-        if field not in body:
+        if field not in body and (partial or not rule.required):
             if not partial:
                 cleaned[field] = None
             continue
-        value = normalise(rule, body[field])
-        if value is WRONG_TYPE:
+        value = normalise(rule, body.get(field))
+        if value is None and rule.required:
+            errors[field] = [f"The {attribute(field)} field is required."]
+        elif value is WRONG_TYPE:
             kind = "a string or a number" if rule.numbers else "a string"
             errors[field] = [f"The {attribute(field)} field must be {kind}."]
         elif isinstance(value, str) and (messages := check(field, rule, value)):

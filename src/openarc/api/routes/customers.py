@@ -9,27 +9,16 @@ from openarc.api import bodies, render
 from openarc.api.auth import account_of
 from openarc.api.context import AppContext
 from openarc.api.errors import json_response
-from openarc.api.routes import resource
-from openarc.errors import BadRequest, NotFound
-from openarc.ids import looks_numeric
+from openarc.api.routes import ctx_of, key_of, reference, resource
 from openarc.services import customers
 
 
-def _ctx(request: Request) -> AppContext:
-    return request.app.state.ctx
-
-
-def customer_key(ctx: AppContext, public_id: str) -> int:
-    key = ctx.ids.customer.decode(public_id)
-    if key is None:
-        if looks_numeric(public_id):
-            raise BadRequest("Only Hashed ID's allowed.")
-        raise NotFound()
-    return key
+def customer_key(ctx: AppContext, request: Request) -> int:
+    return key_of(ctx.ids.customer, request.path_params["customer_id"])
 
 
 async def create(request: Request) -> Response:
-    ctx = _ctx(request)
+    ctx = ctx_of(request)
     account = await account_of(request)
     body = await bodies.form_or_json(request, ctx.settings.max_body_bytes)
     now = ctx.clock.now()
@@ -38,16 +27,16 @@ async def create(request: Request) -> Response:
 
 
 async def retrieve(request: Request) -> Response:
-    ctx = _ctx(request)
+    ctx = ctx_of(request)
     account = await account_of(request)
     extra = render.includes(request.query_params.get("include"))
-    key = customer_key(ctx, request.path_params["customer_id"])
+    key = customer_key(ctx, request)
     found = await ctx.call(customers.get, ctx.db, account.id, key)
     return json_response(render.one(render.customer(found, ctx.ids, ctx.clock.now(), extra)), 200)
 
 
 async def list_(request: Request) -> Response:
-    ctx = _ctx(request)
+    ctx = ctx_of(request)
     account = await account_of(request)
     query = request.query_params
     extra = render.includes(query.get("include"))
@@ -67,19 +56,23 @@ async def list_(request: Request) -> Response:
 
 
 async def update(request: Request) -> Response:
-    ctx = _ctx(request)
+    ctx = ctx_of(request)
     account = await account_of(request)
-    key = customer_key(ctx, request.path_params["customer_id"])
+    key = customer_key(ctx, request)
     body = await bodies.form_or_json(request, ctx.settings.max_body_bytes)
     now = ctx.clock.now()
-    updated = await ctx.call(customers.update, ctx.db, account.id, key, body, now=now)
+    updated = await ctx.call(
+        customers.update, ctx.db, account.id, key, body, now=now,
+        token_id=reference(ctx.ids.token, body, "token_id"),
+        default_card_id=reference(ctx.ids.card, body, "default_card_id"),
+    )
     return json_response(render.one(render.customer(updated, ctx.ids, now)), 200)
 
 
 async def delete(request: Request) -> Response:
-    ctx = _ctx(request)
+    ctx = ctx_of(request)
     account = await account_of(request)
-    key = customer_key(ctx, request.path_params["customer_id"])
+    key = customer_key(ctx, request)
     await ctx.call(customers.delete, ctx.db, account.id, key)
     return Response(status_code=204)
 

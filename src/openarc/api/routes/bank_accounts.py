@@ -1,0 +1,37 @@
+"""``/v1/bankaccounts``: create (optionally for a customer) and delete."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from openarc.api import bodies, render
+from openarc.api.auth import account_of
+from openarc.api.errors import json_response
+from openarc.api.routes import ctx_of, key_of, reference, resource
+from openarc.services import bank_accounts
+
+
+async def create(request: Request) -> Response:
+    ctx = ctx_of(request)
+    account = await account_of(request)
+    body = await bodies.form_or_json(request, ctx.settings.max_body_bytes)
+    created = await ctx.call(
+        bank_accounts.create, ctx.db, account.id, body,
+        customer_id=reference(ctx.ids.customer, body, "customer_id"), now=ctx.clock.now(),
+    )
+    return json_response(render.one(render.bank_account(created, ctx.ids), available=()), 201)
+
+
+async def delete(request: Request) -> Response:
+    ctx = ctx_of(request)
+    account = await account_of(request)
+    key = key_of(ctx.ids.bank_account, request.path_params["bank_account_id"])
+    await ctx.call(bank_accounts.delete, ctx.db, account.id, key)
+    return Response(status_code=204)
+
+
+routes = [
+    resource("/v1/bankaccounts", post=create),
+    resource("/v1/bankaccounts/{bank_account_id}", delete=delete),
+]

@@ -1,0 +1,22 @@
+"""``/v1/customers/{id}/cards/{card_id}``: detach and delete a customer's card."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from openarc.api.auth import account_of
+from openarc.api.routes import ctx_of, key_of, resource
+from openarc.services import cards
+
+
+async def delete(request: Request) -> Response:
+    ctx = ctx_of(request)
+    account = await account_of(request)
+    customer = key_of(ctx.ids.customer, request.path_params["customer_id"])
+    card = key_of(ctx.ids.card, request.path_params["card_id"])
+    await ctx.call(cards.delete, ctx.db, account.id, customer, card)
+    return Response(status_code=204)
+
+
+routes = [resource("/v1/customers/{customer_id}/cards/{card_id}", delete=delete)]

@@ -1,0 +1,27 @@
+"""``/v1/tokens``: turn a card into a single-use token (the number goes no further)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from openarc.api import bodies, render
+from openarc.api.auth import account_of
+from openarc.api.errors import json_response
+from openarc.api.routes import ctx_of, resource
+from openarc.services import cards
+
+
+async def create(request: Request) -> Response:
+    ctx = ctx_of(request)
+    account = await account_of(request)
+    body = await bodies.form_or_json(request, ctx.settings.max_body_bytes)
+    token = await ctx.call(
+        cards.tokenize, ctx.db, account.id, body,
+        fingerprint_key=ctx.secrets.derive("card-fingerprints"),
+        now=ctx.clock.now(), today=ctx.clock.year_month(), ttl=ctx.settings.token_ttl_seconds,
+    )
+    return json_response(render.one(render.token(token, ctx.ids), available=()), 201)
+
+
+routes = [resource("/v1/tokens", post=create)]

@@ -1,0 +1,107 @@
+"""Bank accounts, optionally bound to a customer.
+
+The account number is stored and returned masked (all but its last four digits
+replaced by ``X``): OpenArc moves no money, so it never needs the full number,
+and a registry that does not hold it cannot leak it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Row, select
+
+from openarc.db import Database
+from openarc.db.tables import bank_accounts
+from openarc.errors import Invalid, NotFound
+from openarc.services import validation as v
+from openarc.services.owners import lock_customer
+
+ACCOUNT_TYPES = ("Personal Checking", "Personal Savings", "Business Checking", "Business Savings")
+SEC_CODES = ("CCD", "PPD", "TEL", "WEB")
+
+
+def _alphanumeric_words(value: str) -> bool:
+    return all(c.isalnum() or c == " " for c in value)
+
+
+RULES: dict[str, v.Text] = {
+    "account_number": v.Text(
+        v.digits, min=3, max=17, required=True, numbers=True,
+        size_message="The {attr} field must be between {min} and {max} digits.",
+    ),
+    "routing_number": v.Text(
+        v.digits, min=9, max=9, required=True, numbers=True, size_message="The {attr} field must be 9 digits.",
+    ),
+    "first_name": v.Text(_alphanumeric_words, min=2, max=50, required=True),
+    "last_name": v.Text(_alphanumeric_words, min=2, max=50, required=True),
+    "company_name": v.Text(v.printable, min=2, max=100),
+    "account_type": v.Text(v.one_of(*ACCOUNT_TYPES), required=True, message=v.IN),
+    "sec_code": v.Text(v.one_of(*SEC_CODES), message=v.IN),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BankAccount:
+    id: int
+    account_id: int
+    customer_id: int | None
+    first_name: str
+    last_name: str
+    company_name: str | None
+    account_type: str
+    sec_code: str | None
+    routing_number: str
+    account_number: str
+    is_default: int
+    created_at: int
+    updated_at: int
+
+    @classmethod
+    def of(cls, row: Row) -> BankAccount:
+        return cls(**row._mapping)
+
+
+def mask(number: str) -> str:
+    return "X" * (len(number) - 4) + number[-4:] if len(number) > 4 else "X" * len(number)
+
+
+def create(
+    db: Database, account_id: int, body: Mapping[str, object], *, customer_id: int | None, now: int
+) -> BankAccount:
+    """``customer_id`` is the decoded key, or None; an unknown one is refused by field."""
+    values = v.clean(RULES, body, partial=False)
+    values["account_number"] = mask(values["account_number"] or "")
+    with db.write() as conn:
+        is_default = 0
+        if customer_id is not None:
+            if not lock_customer(conn, account_id, customer_id):
+                raise Invalid.one("customer_id", "The selected customer id is invalid.")
+            has_default = conn.execute(
+                select(bank_accounts.c.id).where(bank_accounts.c.customer_id == customer_id, bank_accounts.c.is_default == 1)
+            ).first()
+            is_default = 0 if has_default else 1
+        record = {**values, "account_id": account_id, "customer_id": customer_id, "is_default": is_default,
+                  "created_at": now, "updated_at": now}
+        key = conn.execute(bank_accounts.insert().values(record)).inserted_primary_key[0]
+    return BankAccount(id=key, **record)
+
+
+def delete(db: Database, account_id: int, bank_account_id: int) -> None:
+    with db.write() as conn:
+        gone = conn.execute(
+            bank_accounts.delete().where(bank_accounts.c.id == bank_account_id, bank_accounts.c.account_id == account_id)
+        ).rowcount
+    if not gone:
+        raise NotFound()
+
+
+def of_customers(conn: Connection, customer_ids: Iterable[int]) -> dict[int, list[BankAccount]]:
+    found: dict[int, list[BankAccount]] = {}
+    ids = list(customer_ids)
+    if ids:
+        rows = conn.execute(select(bank_accounts).where(bank_accounts.c.customer_id.in_(ids)).order_by(bank_accounts.c.id))
+        for row in rows:
+            found.setdefault(row.customer_id, []).append(BankAccount.of(row))
+    return found

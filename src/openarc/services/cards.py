@@ -1,0 +1,275 @@
+"""Card tokens and the cards they leave on customers.
+
+A card number and CVV live only in memory while a token request is validated:
+what is stored is the brand, the first six and last four digits, the expiry and a
+fingerprint — an HMAC of the number under a merchant-scoped secret key, so equal
+cards match within one merchant, differ across merchants, and cannot be brute-forced
+from a copy of the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Row, select
+
+from openarc.db import Database
+from openarc.db.tables import cards, tokens
+from openarc.errors import Conflict, Invalid, NotFound
+from openarc.services import validation as v
+
+CARD_SOURCES = ("MANUAL", "PHONE", "MAIL", "INTERNET", "SWIPE")
+
+#: Sandbox test numbers that are declined, with PayArc's messages (README lists them).
+DECLINES = {
+    "4000000000000002": "Invalid Card",
+    "4000000000000127": "Invalid CVV",
+    "4000000000000101": "CVV2 verification failed",
+    "4100000000000019": "Suspected Fraud",
+    "4000000000009995": "Do Not Honor",
+}
+
+TOKEN_RULES: dict[str, v.Text] = {
+    "card_source": v.Text(v.one_of(*CARD_SOURCES), required=True, message=v.IN),
+    "card_number": v.Text(
+        v.digits, min=14, max=19, required=True, numbers=True,
+        size_message="The {attr} field must be between {min} and {max} digits.",
+    ),
+    "exp_month": v.Text(v.digits, min=1, max=2, required=True, numbers=True),
+    "exp_year": v.Text(v.digits, min=2, max=4, required=True, numbers=True),
+    "cvv": v.Text(
+        v.digits, min=3, max=4, required=True, numbers=True,
+        size_message="The {attr} field must be between {min} and {max} digits.",
+    ),
+    "card_holder_name": v.Text(v.address, min=2, max=50),
+    "address_line1": v.Text(v.address, min=2, max=50),
+    "address_line2": v.Text(v.address, min=1, max=50),
+    "city": v.Text(v.letters_and_spaces, min=2, max=50),
+    "state": v.Text(v.letters_and_spaces, min=2, max=50),
+    "zip": v.Text(v.digits_and_hyphens, max=10, numbers=True),
+    "country": v.Text(v.letters_and_spaces, min=2, max=50),
+    "authorize_card": v.Text(v.one_of("0", "1"), numbers=True, message=v.IN),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    id: int
+    account_id: int
+    customer_id: int | None
+    brand: str
+    first6: int
+    last4: str
+    exp_month: str
+    exp_year: str
+    fingerprint: str
+    card_source: str
+    card_holder_name: str | None
+    address1: str | None
+    address2: str | None
+    city: str | None
+    state: str | None
+    zip: str | None
+    country: str | None
+    is_default: int
+    is_verified: int
+    address_check_passed: int
+    zip_check_passed: int
+    created_at: int
+    updated_at: int
+
+    @classmethod
+    def of(cls, row: Row) -> Card:
+        return cls(**row._mapping)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    id: int
+    used: bool
+    created_at: int
+    updated_at: int
+    card: Card
+
+
+# ---------------------------------------------------------------------------- card numbers
+
+
+def luhn_ok(number: str) -> bool:
+    total = 0
+    for i, char in enumerate(reversed(number)):
+        digit = int(char)
+        if i % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+def brand_of(number: str) -> str | None:
+    """PayArc's brand codes: V Visa, M Mastercard, X Amex, R Discover/Diners/UnionPay, J JCB."""
+    two, four, six = int(number[:2]), int(number[:4]), int(number[:6])
+    if number[0] == "4":
+        return "V"
+    if 51 <= two <= 55 or 2221 <= four <= 2720:
+        return "M"
+    if two in (34, 37):
+        return "X"
+    if 3528 <= four <= 3589:
+        return "J"
+    if four == 6011 or two in (62, 65) or 644 <= int(number[:3]) <= 649 or 622126 <= six <= 622925:
+        return "R"
+    if 300 <= int(number[:3]) <= 305 or two in (36, 38, 39) or four == 3095:
+        return "R"
+    return None
+
+
+_FINGERPRINT_ALPHABET = "01259LMNPmvyKRWZb"
+
+
+def fingerprint(key: bytes, account_id: int, number: str) -> str:
+    digest = hmac.new(key, f"{account_id}:{number}".encode(), hashlib.sha256).digest()
+    return "".join(_FINGERPRINT_ALPHABET[b % len(_FINGERPRINT_ALPHABET)] for b in digest[:16])
+
+
+def expiry(month: str, year: str, now_year: int, now_month: int) -> tuple[str, str] | dict[str, list[str]]:
+    """Normalised (``"04"``, ``"2027"``), or the errors of a bad or past date."""
+    m = int(month)
+    if not 1 <= m <= 12:
+        return {"exp_month": ["The exp month field must be between 1 and 12."]}
+    y = int(year)
+    if len(year) == 2:
+        y += 2000
+    elif len(year) != 4:
+        return {"exp_year": ["The exp year field must be 2 or 4 digits."]}
+    if (y, m) < (now_year, now_month):
+        return {"exp_year": ["The card has expired."]}
+    return f"{m:02d}", str(y)
+
+
+# ---------------------------------------------------------------------------- tokens
+
+
+def tokenize(
+    db: Database, account_id: int, body: Mapping[str, object], *, fingerprint_key: bytes,
+    now: int, today: tuple[int, int], ttl: int,
+) -> Token:
+    """Validate a card and keep only its safe parts; the token is single use and expires."""
+    values = v.clean(TOKEN_RULES, body, partial=False)
+    number = values["card_number"] or ""
+    errors: dict[str, list[str]] = {}
+    if not luhn_ok(number):
+        errors["card_number"] = ["The card number field is not a valid card number."]
+    elif brand_of(number) is None:
+        errors["card_number"] = ["The card number field is not a supported card brand."]
+    exp = expiry(values["exp_month"] or "", values["exp_year"] or "", *today)
+    if isinstance(exp, dict):
+        errors.update(exp)
+    if errors:
+        raise Invalid(errors)
+    if number in DECLINES:
+        raise Conflict(DECLINES[number])
+    assert isinstance(exp, tuple)
+    authorized = values["authorize_card"] == "1"
+    record = {
+        "account_id": account_id,
+        "customer_id": None,
+        "brand": brand_of(number),
+        "first6": int(number[:6]),
+        "last4": number[-4:],
+        "exp_month": exp[0],
+        "exp_year": exp[1],
+        "fingerprint": fingerprint(fingerprint_key, account_id, number),
+        "card_source": values["card_source"],
+        "card_holder_name": values["card_holder_name"],
+        "address1": values["address_line1"],
+        "address2": values["address_line2"],
+        "city": values["city"],
+        "state": values["state"],
+        "zip": values["zip"],
+        "country": values["country"],
+        "is_default": 0,
+        "is_verified": int(authorized),
+        "address_check_passed": int(authorized and values["address_line1"] is not None),
+        "zip_check_passed": int(authorized and values["zip"] is not None),
+        "created_at": now,
+        "updated_at": now,
+    }
+    del number, values  # the number goes no further than this function
+    with db.write() as conn:
+        card_id = conn.execute(cards.insert().values(record)).inserted_primary_key[0]
+        token_id = conn.execute(
+            tokens.insert().values(account_id=account_id, card_id=card_id, used=0, expires_at=now + ttl,
+                                   created_at=now, updated_at=now)
+        ).inserted_primary_key[0]
+    return Token(token_id, False, now, now, Card(id=card_id, **record))
+
+
+# ---------------------------------------------------------------------------- cards on customers
+
+
+def attach_token(conn: Connection, account_id: int, customer_id: int, token_id: int, *, now: int) -> None:
+    """Consume a token and attach its card; the customer's first card becomes the default.
+
+    Runs inside the caller's write transaction, after the customer row is locked, so
+    concurrent attachments to one customer leave exactly one default.
+    """
+    mine = (tokens.c.id == token_id, tokens.c.account_id == account_id)
+    consumed = conn.execute(
+        tokens.update()
+        .where(*mine, tokens.c.used == 0, tokens.c.expires_at > now)
+        .values(used=1, updated_at=now)
+        .returning(tokens.c.card_id)
+    ).first()
+    if consumed is None:
+        found = conn.execute(select(tokens.c.used).where(*mine)).first()
+        if found is None:
+            raise Invalid.one("token_id", "The selected token id is invalid.")
+        raise Conflict("The token has already been used." if found.used else "The token has expired.")
+    has_default = conn.execute(
+        select(cards.c.id).where(cards.c.customer_id == customer_id, cards.c.is_default == 1)
+    ).first()
+    conn.execute(
+        cards.update()
+        .where(cards.c.id == consumed.card_id)
+        .values(customer_id=customer_id, is_default=0 if has_default else 1, updated_at=now)
+    )
+
+
+def set_default(conn: Connection, account_id: int, customer_id: int, card_id: int, *, now: int) -> None:
+    owned = (cards.c.customer_id == customer_id, cards.c.account_id == account_id)
+    if conn.execute(select(cards.c.id).where(cards.c.id == card_id, *owned)).first() is None:
+        raise Invalid.one("default_card_id", "The selected default card id is invalid.")
+    # Clear first: the partial unique index allows one default per customer at any instant.
+    conn.execute(cards.update().where(*owned, cards.c.is_default == 1, cards.c.id != card_id).values(is_default=0, updated_at=now))
+    conn.execute(cards.update().where(cards.c.id == card_id).values(is_default=1, updated_at=now))
+
+
+def delete(db: Database, account_id: int, customer_id: int, card_id: int) -> None:
+    """Detach and delete a customer's card; if it was the default, the newest remaining card takes over."""
+    with db.write() as conn:
+        row = conn.execute(
+            cards.delete()
+            .where(cards.c.id == card_id, cards.c.customer_id == customer_id, cards.c.account_id == account_id)
+            .returning(cards.c.is_default)
+        ).first()
+        if row is None:
+            raise NotFound()
+        if row.is_default:
+            successor = conn.execute(
+                select(cards.c.id).where(cards.c.customer_id == customer_id).order_by(cards.c.id.desc()).limit(1)
+            ).scalar()
+            if successor is not None:
+                conn.execute(cards.update().where(cards.c.id == successor).values(is_default=1))
+
+
+def of_customers(conn: Connection, customer_ids: Iterable[int]) -> dict[int, list[Card]]:
+    found: dict[int, list[Card]] = {}
+    ids = list(customer_ids)
+    if not ids:
+        return found
+    for row in conn.execute(select(cards).where(cards.c.customer_id.in_(ids)).order_by(cards.c.id)):
+        found.setdefault(row.customer_id, []).append(Card.of(row))
+    return found
