@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,33 @@ def test_serve_defaults_to_a_sqlite_file_in_the_current_folder(tmp_path: Path) -
         proc.terminate()
         out, _ = proc.communicate(timeout=10)
     assert re.search(r"Database: .*openarc\.db", out)
+
+
+def test_keys_list_and_revoke(tmp_path: Path) -> None:
+    server = start_server(tmp_path)
+    try:
+        db = server.database_url
+        made = [openarc("keys", "create", "--account", "acme", "--database", db, cwd=tmp_path).stdout for _ in range(2)]
+        by_id, by_key = (m.strip().splitlines()[-1] for m in made)
+        key_id = made[0].split("Key id:")[1].split()[0]
+        listing = openarc("keys", "list", "--database", db, cwd=tmp_path).stdout
+        assert key_id in listing and "acme" in listing and "sandbox" in listing
+        assert "oa_sk_" not in listing
+
+        def status(key: str) -> int:
+            return httpx.get(f"{server.url}/v1/customers", headers={"Authorization": f"Bearer {key}"}).status_code
+
+        assert status(by_id) == 200 and status(by_key) == 200
+        used = openarc("keys", "list", "--database", db, cwd=tmp_path).stdout
+        [row] = [line for line in used.splitlines() if key_id in line]
+        merchant, shown_id, created, last_used, revoked = re.split(r"\s{2,}", row.strip())
+        assert (merchant, shown_id, revoked) == ("acme", key_id, "-")
+        assert created.endswith("Z") and last_used.endswith("Z")
+        assert openarc("keys", "revoke", key_id, "--database", db, cwd=tmp_path).returncode == 0
+        assert openarc("keys", "revoke", by_key, "--database", db, cwd=tmp_path).returncode == 0
+        assert status(by_id) == 401 and status(by_key) == 401
+        assert status(server.first_key) == 200
+        unknown = openarc("keys", "revoke", "key_nope", "--database", db, cwd=tmp_path)
+        assert unknown.returncode == 3 and "No such key" in unknown.stderr
+    finally:
+        stop_server(server)

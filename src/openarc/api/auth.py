@@ -24,4 +24,4 @@ async def account_of(request: Request) -> Account:
     key = bearer(request.headers.get("authorization"))
     if key is None:
         raise Unauthenticated()
-    return await ctx.call(accounts.authenticate, ctx.db, ctx.secrets.api_keys, key)
+    return await ctx.call(accounts.authenticate, ctx.db, ctx.secrets.api_keys, key, now=ctx.clock.now())

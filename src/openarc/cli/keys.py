@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 
 from openarc.cli.common import add_database_option, open_context
 from openarc.services import accounts
@@ -14,6 +15,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     create.add_argument("--account", required=True, metavar="NAME", help="merchant name")
     add_database_option(create)
     create.set_defaults(run=run_create)
+    listing = keys.add_parser("list", help="list keys: merchant, key id, created, last used, revoked")
+    add_database_option(listing)
+    listing.set_defaults(run=run_list)
+    revoke = keys.add_parser("revoke", help="revoke a key, given in full or by the id `keys list` shows")
+    revoke.add_argument("key", metavar="KEY")
+    add_database_option(revoke)
+    revoke.set_defaults(run=run_revoke)
+
+
+def _when(ts: int | None) -> str:
+    return "-" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def run_create(args: argparse.Namespace) -> int:
@@ -25,4 +37,26 @@ def run_create(args: argparse.Namespace) -> int:
     print(f"Merchant: {issued.account.name}")
     print(f"Key id:   {issued.key_id} (the key is shown only now; OpenArc keeps just a keyed hash of it)")
     print(issued.secret)
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    ctx = open_context(args)
+    try:
+        keys = accounts.list_keys(ctx.db)
+    finally:
+        ctx.db.dispose()
+    print(f"{'MERCHANT':<24} {'KEY ID':<18} {'CREATED':<21} {'LAST USED':<21} REVOKED")
+    for k in keys:
+        print(f"{k.account:<24} {k.key_id:<18} {_when(k.created_at):<21} {_when(k.last_used_at):<21} {_when(k.revoked_at)}")
+    return 0
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    ctx = open_context(args)
+    try:
+        key_id = accounts.revoke(ctx.db, ctx.secrets.api_keys, args.key, now=ctx.clock.now())
+    finally:
+        ctx.db.dispose()
+    print(f"Revoked {key_id}.")
     return 0

@@ -83,13 +83,17 @@ def issue_key(db: Database, pepper: bytes, account_name: str, *, now: int) -> Is
     return IssuedKey(account, key_id, secret)
 
 
-def authenticate(db: Database, pepper: bytes, presented: str | None) -> Account:
+#: ``last_used_at`` is refreshed at most this often, so reads do not become writes.
+LAST_USED_RESOLUTION = 60
+
+
+def authenticate(db: Database, pepper: bytes, presented: str | None, *, now: int) -> Account:
     if not presented or len(presented) > _MAX_KEY_LENGTH:
         raise Unauthenticated()
     digest = _digest(pepper, presented)
     with db.read() as conn:
         row = conn.execute(
-            select(api_keys.c.digest, api_keys.c.revoked_at, accounts.c.id, accounts.c.name)
+            select(api_keys.c.digest, api_keys.c.revoked_at, api_keys.c.last_used_at, accounts.c.id, accounts.c.name)
             .join(accounts, accounts.c.id == api_keys.c.account_id)
             .where(api_keys.c.digest == digest)
         ).first()
@@ -97,7 +101,48 @@ def authenticate(db: Database, pepper: bytes, presented: str | None) -> Account:
     # should the lookup ever become a prefix or range match.
     if row is None or not hmac.compare_digest(row.digest, digest) or row.revoked_at is not None:
         raise Unauthenticated()
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        with db.write() as conn:
+            conn.execute(api_keys.update().where(api_keys.c.digest == digest).values(last_used_at=now))
     return Account(row.id, row.name)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    account: str
+    key_id: str
+    created_at: int
+    last_used_at: int | None
+    revoked_at: int | None
+
+
+def list_keys(db: Database) -> list[KeyInfo]:
+    """Every key's public facts (never the secret, which OpenArc does not have)."""
+    with db.read() as conn:
+        rows = conn.execute(
+            select(accounts.c.name, api_keys.c.key_id, api_keys.c.created_at, api_keys.c.last_used_at,
+                   api_keys.c.revoked_at)
+            .join(accounts, accounts.c.id == api_keys.c.account_id)
+            .order_by(accounts.c.name, api_keys.c.id)
+        ).all()
+    return [KeyInfo(*row) for row in rows]
+
+
+def revoke(db: Database, pepper: bytes, key_or_id: str, *, now: int) -> str:
+    """Revoke a key given in full or by its key id; returns the key id.  Takes effect at once
+    for every worker, since each request looks the key up afresh."""
+    key_or_id = key_or_id.strip()
+    match = api_keys.c.digest == _digest(pepper, key_or_id)
+    if not key_or_id.startswith(KEY_PREFIX):
+        match = api_keys.c.key_id == key_or_id
+    with db.write() as conn:
+        row = conn.execute(
+            api_keys.update().where(match).values(revoked_at=func.coalesce(api_keys.c.revoked_at, now))
+            .returning(api_keys.c.key_id)
+        ).first()
+    if row is None:
+        raise NotFound("No such key.")
+    return row.key_id
 
 
 def account_named(db: Database, name: str) -> Account:
