@@ -89,3 +89,18 @@ def test_errors_are_json_whatever_accept_says(client: Client) -> None:
     assert_error(r, 404)
     r = client.get("/v1/customers", headers={"Accept": "*/*"})
     assert r.status_code == 401 and r.json() == {"error": "Unauthenticated."}
+
+
+def test_ids_beyond_64_bits_are_404_not_500(client: Client) -> None:
+    ids = client.app.state.ctx.ids
+    for public in (ids.customer.encode(2**63), ids.customer.encode(2**64 + 5)):
+        assert_error(client.get(f"/v1/customers/{public}", headers=client.a.headers), 404)
+    customer = client.post("/v1/customers", json={}, headers=client.a.headers).json()["data"]["id"]
+    r = client.patch(f"/v1/customers/{customer}", json={"token_id": ids.token.encode(2**63)}, headers=client.a.headers)
+    assert r.status_code == 422 and "token_id" in r.json()["errors"]
+
+
+@pytest.mark.parametrize("value", [-5, "-5", "5-", "--", 10469.5])
+def test_zip_needs_digits_between_hyphens(client: Client, value: object) -> None:
+    r = client.post("/v1/customers", json={"zip": value}, headers=client.a.headers)
+    assert r.status_code == 422 and list(r.json()["errors"]) == ["zip"]

@@ -34,3 +34,23 @@ def test_ids_roundtrip_and_do_not_cross_types() -> None:
         assert len(public) >= 16 and ids.customer.decode(public) == key
         assert ids.card.decode(public) is None
         assert other.customer.decode(public) != key
+
+
+def test_the_installation_secret_lives_beside_not_in_the_database(tmp_path) -> None:
+    import stat
+
+    from openarc.api.app import build_context
+    from openarc.config import Settings
+
+    ctx = build_context(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}"))
+    try:
+        secret = tmp_path / "x.secret"
+        assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+        assert ctx.secrets.root == bytes.fromhex(secret.read_text().strip())
+        with ctx.db.read() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM installation").scalar() == 0
+    finally:
+        ctx.db.dispose()
+    again = build_context(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}"))
+    assert again.secrets == ctx.secrets
+    again.db.dispose()

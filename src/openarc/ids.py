@@ -18,6 +18,8 @@ from hashids import Hashids
 MIN_LENGTH = 16
 #: Longest string worth trying to decode; anything longer is not one of ours.
 MAX_LENGTH = 24
+#: Primary keys are signed 64-bit integers on every engine.
+MAX_KEY = 2**63
 
 # 17-character alphabets built around the characters seen in real PayArc ids of each type.
 ALPHABETS: dict[str, str] = {
@@ -45,7 +47,8 @@ class IdCodec:
         if not public_id or len(public_id) > MAX_LENGTH:
             return None
         keys = self._hashids.decode(public_id)
-        return keys[0] if len(keys) == 1 else None
+        # Only keys a database can hold: anything else (e.g. 2**63, forged) is unknown, not a crash.
+        return keys[0] if len(keys) == 1 and 0 < keys[0] < MAX_KEY else None
 
 
 class Ids:

@@ -22,7 +22,7 @@ MAX_FORM_FIELDS = 1000
 async def read(request: Request, limit: int) -> bytes:
     """The whole body, refusing (413) anything over ``limit`` bytes before reading it all."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise TooLarge(f"The request body is larger than {limit} bytes.")
     chunks: list[bytes] = []
     size = 0

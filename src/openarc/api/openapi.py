@@ -18,7 +18,7 @@ _PATTERNS = {
     v.letters_and_spaces: r"^(?:[^\W\d_]| )+$",
     v.letters: r"^[^\W\d_]+$",
     v.digits: r"^[0-9]+$",
-    v.digits_and_hyphens: r"^[0-9-]+$",
+    v.digits_and_hyphens: r"^[0-9]+(?:-+[0-9]+)*$",
     v.address: r"^(?:[^\W_]|[ .,#'/&()\-])+$",
 }
 

@@ -45,9 +45,12 @@ class Database:
                 raise ValueError(f"synchronous must be one of {sorted(_SYNCHRONOUS)}")
             if not parsed.database or parsed.database == ":memory:":
                 raise ValueError("OpenArc keeps its data in a file: give sqlite:///path/to/file.db")
+            #: The database file, for what is kept beside it (the installation secret).
+            self.path: Path | None = Path(parsed.database)
             self.engine = create_engine(self.url, pool_size=4, max_overflow=8)
             _configure_sqlite(self.engine, sqlite_synchronous)
         else:
+            self.path = None
             self.engine = create_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
     @contextmanager

@@ -2,9 +2,9 @@
 
 A card number and CVV live only in memory while a token request is validated:
 what is stored is the brand, the first six and last four digits, the expiry and a
-fingerprint — an HMAC of the number under a merchant-scoped secret key, so equal
-cards match within one merchant, differ across merchants, and cannot be brute-forced
-from a copy of the database.
+fingerprint — an HMAC of the number and the merchant under a secret key kept outside
+the database, so equal cards match within one merchant, differ across merchants, and
+a copy of the database is not enough to test candidate numbers against it.
 """
 
 from __future__ import annotations
@@ -247,7 +247,7 @@ def set_default(conn: Connection, account_id: int, customer_id: int, card_id: in
     conn.execute(cards.update().where(cards.c.id == card_id).values(is_default=1, updated_at=now))
 
 
-def delete(db: Database, account_id: int, customer_id: int, card_id: int) -> None:
+def delete(db: Database, account_id: int, customer_id: int, card_id: int, *, now: int) -> None:
     """Detach and delete a customer's card; if it was the default, the newest remaining card takes over."""
     with db.write() as conn:
         row = conn.execute(
@@ -262,7 +262,7 @@ def delete(db: Database, account_id: int, customer_id: int, card_id: int) -> Non
                 select(cards.c.id).where(cards.c.customer_id == customer_id).order_by(cards.c.id.desc()).limit(1)
             ).scalar()
             if successor is not None:
-                conn.execute(cards.update().where(cards.c.id == successor).values(is_default=1))
+                conn.execute(cards.update().where(cards.c.id == successor).values(is_default=1, updated_at=now))
 
 
 def of_customers(conn: Connection, customer_ids: Iterable[int]) -> dict[int, list[Card]]:

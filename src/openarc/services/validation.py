@@ -25,7 +25,7 @@ _EMAIL = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
 )
 _ADDRESS = re.compile(r"(?:[^\W_]|[ .,#'/&()\-])+")
-_DIGITS_HYPHEN = re.compile(r"[0-9-]+")
+_DIGITS_HYPHEN = re.compile(r"[0-9]+(?:-+[0-9]+)*")
 
 
 def letters(value: str) -> bool:
@@ -42,6 +42,7 @@ def digits(value: str) -> bool:
 
 
 def digits_and_hyphens(value: str) -> bool:
+    """Digits with hyphens between them (``10469-2345``), never a leading or trailing hyphen."""
     return _DIGITS_HYPHEN.fullmatch(value) is not None
 
 
@@ -101,6 +102,7 @@ def normalise(rule: Text, value: object) -> object:
     if isinstance(value, str):
         value = value.strip()
         return value or None
+    # Numbers become their decimal text, sign and all, so "-5" fails a digits rule as text would.
     if rule.numbers and isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if rule.numbers and isinstance(value, float) and value.is_integer():
