@@ -32,7 +32,28 @@ SEED_FORM = (
 )
 
 
+#: When set (scripts/test sets it for the second pass), every test gets a fresh PostgreSQL
+#: database on that server instead of a fresh SQLite file.
+POSTGRES_URL = os.environ.get("OPENARC_TEST_POSTGRES_URL", "")
+ON_POSTGRES = bool(POSTGRES_URL)
+sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="inspects the SQLite file itself")
+
+
+def _fresh_postgres_database() -> str:
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
 def database_url(path: Path) -> str:
+    """A new, empty database for one test (or one live server)."""
+    if ON_POSTGRES:
+        return _fresh_postgres_database()
     return f"sqlite:///{path}"
 
 

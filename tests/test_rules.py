@@ -54,3 +54,18 @@ def test_the_installation_secret_lives_beside_not_in_the_database(tmp_path) -> N
     again = build_context(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}"))
     assert again.secrets == ctx.secrets
     again.db.dispose()
+
+
+def test_redaction_masks_card_data_and_keys() -> None:
+    from openarc import redact
+
+    sent = {"card_number": "4012000098765439", "cvv": "997", "name": "Ann", "cards": [{"cvv": "998"}],
+            "note": "call 4012 0000 9876 5439", "account_number": "123432575352"}
+    masked = redact.body(sent)
+    flat = repr(masked)
+    for secret in ("4012000098765439", "997", "998", "4012 0000 9876 5439", "123432575352"):
+        assert secret not in flat
+    assert masked["name"] == "Ann"
+    assert redact.headers({"Authorization": "Bearer oa_sk_abc", "Accept": "*/*"}) == {
+        "Authorization": "[redacted]", "Accept": "*/*"}
+    assert "oa_sk_" not in redact.text("key=oa_sk_abcDEF-123 in a query")
