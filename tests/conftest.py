@@ -121,9 +121,12 @@ class LiveServer:
         return self.log.read_text(errors="replace")
 
 
-def start_server(workdir: Path, *extra: str, env: dict[str, str] | None = None) -> LiveServer:
+def start_server(
+    workdir: Path, *extra: str, env: dict[str, str] | None = None, database: str | None = None
+) -> LiveServer:
+    """``openarc serve`` on a free port, over ``database`` or a fresh one."""
     port = free_port()
-    db_url = database_url(workdir / "live.db")
+    db_url = database or database_url(workdir / "live.db")
     log = workdir / "server.log"
     handle = log.open("w")
     process = subprocess.Popen(

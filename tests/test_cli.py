@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from conftest import start_server, stop_server
+from openarc.db import describe
 
 
 def openarc(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -48,14 +49,14 @@ def test_serve_prints_where_it_is_and_a_sandbox_key_once(tmp_path: Path) -> None
     try:
         out = server.output()
         assert f"listening on {server.url}" in out
-        assert str(tmp_path / "live.db") in out
+        assert f"Database: {describe(server.database_url)}" in out
         assert server.first_key
         r = httpx.post(f"{server.url}/v1/customers", data={"name": "John Smith"},
                        headers={"Authorization": f"Bearer {server.first_key}"})
         assert r.status_code == 201
     finally:
         stop_server(server)
-    again = start_server(tmp_path)
+    again = start_server(tmp_path, database=server.database_url)
     try:
         assert "oa_sk_" not in again.output()
         r = httpx.get(f"{again.url}/v1/customers", headers={"Authorization": f"Bearer {server.first_key}"})
