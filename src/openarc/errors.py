@@ -7,7 +7,8 @@
     ├── Invalid           field-level validation failures: {field: [message, …]}
     ├── Conflict          a business rule refused the request (used token, declined card…)
     ├── TooLarge          a body over the configured limit
-    └── UnsupportedMediaType  a body in an encoding OpenArc does not read
+    ├── UnsupportedMediaType  a body in an encoding OpenArc does not read
+    └── TooManyRequests   over the per-key rate limit; ``retry_after`` seconds to wait
 
 Services raise these; each front door (``api``, ``dashboard``, ``cli``) maps them
 once, in one place.
@@ -60,3 +61,9 @@ class Invalid(OpenArcError):
 
 class UnsupportedMediaType(OpenArcError):
     pass
+
+
+class TooManyRequests(OpenArcError):
+    def __init__(self, retry_after: int, message: str = "Too Many Attempts.") -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

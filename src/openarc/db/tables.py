@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -157,5 +158,26 @@ bank_accounts = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Index("ix_bank_accounts_customer", "customer_id"),
+    sqlite_autoincrement=True,
+)
+
+# Idempotency keys (api/idempotency.py): the first request with a key inserts its row "in
+# progress" (status NULL); the response is stored when it completes.  Only a keyed hash of
+# the request body is kept, never the body itself (it may carry a card number).
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("account_id", Key, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer),
+    Column("response", LargeBinary),
+    Column("created_at", BigInteger, nullable=False),
+    Column("completed_at", BigInteger),
+    UniqueConstraint("account_id", "key", name="uq_idempotency_keys_account_key"),
+    Index("ix_idempotency_keys_created_at", "created_at"),
     sqlite_autoincrement=True,
 )

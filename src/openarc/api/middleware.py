@@ -1,0 +1,140 @@
+"""ASGI middleware around every request: ``Request-Id`` and the access log, rate limits.
+
+    RequestLogMiddleware   outermost: a ``Request-Id`` on every response (a sane incoming
+                           one is echoed), one JSON line per request on stderr, and the
+                           PayArc-shaped 500 for anything unhandled (with its traceback
+                           logged, redacted)
+    RateLimitMiddleware    per API key under ``/v1``: ``X-RateLimit-Limit`` /
+                           ``X-RateLimit-Remaining`` on every answer, 429 with ``Retry-After``
+
+The access log never holds a header value, a body or a key: only the method, the path
+and query (through ``redact.text``, which masks digit runs and keys), the status, sizes
+and timings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import orjson
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from openarc import errors, redact
+from openarc.api.errors import error_body, from_error, json_response
+from openarc.services.ratelimit import RateLimiter
+
+REQUEST_ID = "Request-Id"
+_SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def request_id_of(headers: Headers) -> str:
+    """The client's ``Request-Id`` (or ``X-Request-Id``) when it is short, plain and holds
+    nothing the redactor would mask; otherwise a new one."""
+    given = headers.get("request-id") or headers.get("x-request-id") or ""
+    if _SANE_ID.fullmatch(given) and redact.text(given) == given:
+        return given
+    return uuid.uuid4().hex
+
+
+def _stderr_line(line: bytes) -> None:
+    sys.stderr.write(line.decode() + "\n")
+    sys.stderr.flush()
+
+
+class RequestLogMiddleware:
+    def __init__(self, app: ASGIApp, *, enabled: bool = True, write: Callable[[bytes], None] = _stderr_line) -> None:
+        self.app = app
+        self.enabled = enabled
+        self.write = write
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        rid = request_id_of(Headers(scope=scope))
+        status = 0
+        size = 0
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, size
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID] = rid
+            elif message["type"] == "http.response.body":
+                size += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:  # noqa: BLE001 - answered below like Starlette would, but with the id
+            self._log({"event": "error", "request_id": rid, "error": redact.text(traceback.format_exc())})
+            if status == 0:
+                response = json_response(error_body(500, "The server failed to handle this request."), 500)
+                await response(scope, receive, send_with_id)
+        finally:
+            if self.enabled:
+                self._log(self._entry(scope, rid, status, size, started))
+
+    def _entry(self, scope: Scope, rid: str, status: int, size: int, started: float) -> dict[str, object]:
+        entry: dict[str, object] = {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "event": "request",
+            "request_id": rid,
+            "method": scope["method"],
+            "path": redact.text(scope["path"]),
+            "status": status,
+            "bytes": size,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+        if scope.get("query_string"):
+            entry["query"] = redact.text(scope["query_string"].decode("latin-1"))
+        if scope.get("client"):
+            entry["client"] = scope["client"][0]
+        return entry
+
+    def _log(self, entry: dict[str, object]) -> None:
+        try:
+            self.write(orjson.dumps(entry))
+        except (OSError, ValueError):  # a full disk or a closed stderr must not fail the request
+            return
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limiter = RateLimiter(limit) if limit > 0 else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.limiter is None or scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            return await self.app(scope, receive, send)
+        verdict = self.limiter.hit(_who(scope), time.time())
+        extra = {"X-RateLimit-Limit": str(verdict.limit), "X-RateLimit-Remaining": str(verdict.remaining)}
+        if not verdict.allowed:
+            response = from_error(errors.TooManyRequests(verdict.reset_in))
+            response.headers.update({**extra, "X-RateLimit-Reset": str(verdict.reset_at)})
+            return await response(scope, receive, send)
+
+        async def send_with_limits(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).update(extra)
+            await send(message)
+
+        await self.app(scope, receive, send_with_limits)
+
+
+def _who(scope: Scope) -> bytes:
+    """Whom a request counts against: its ``Authorization`` value (hashed, so memory holds no
+    keys), or, without one, its client address."""
+    auth = Headers(scope=scope).get("authorization")
+    if auth:
+        return hashlib.sha256(auth.encode("utf-8", "surrogateescape")).digest()
+    client = scope.get("client")
+    return b"addr:" + (client[0] if client else "").encode()
