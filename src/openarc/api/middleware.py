@@ -22,6 +22,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.datastructures import Headers, MutableHeaders
@@ -95,7 +96,9 @@ class RequestLogMiddleware:
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
         }
         if scope.get("query_string"):
-            entry["query"] = redact.text(scope["query_string"].decode("latin-1"))
+            # Parsed, so that secret parameters (?cvv=…) are masked by name, not only digit runs.
+            query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+            entry["query"] = redact.body(dict(query))
         if scope.get("client"):
             entry["client"] = scope["client"][0]
         return entry

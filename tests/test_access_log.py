@@ -1,0 +1,79 @@
+"""Request-Id on every answer, and a JSON-lines access log that never holds a secret."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import httpx
+
+from conftest import Client, LiveServer
+
+CARD_NUMBER = "5146315000000055"
+CVV = "7391"
+BANK_ACCOUNT = "123432575352"
+
+
+def test_every_answer_has_a_request_id(client: Client) -> None:
+    answers = [
+        client.get("/v1/customers", headers=client.a.headers),
+        client.get("/v1/customers"),
+        client.post("/v1/customers", headers=client.a.headers, json={"name": "X"}),
+        client.get("/nowhere"),
+        client.get("/openapi.json"),
+    ]
+    ids = [r.headers["request-id"] for r in answers]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids) and len(set(ids)) == len(ids)
+
+
+def test_a_sane_incoming_request_id_is_echoed_others_replaced(client: Client) -> None:
+    echoed = client.get("/v1/customers", headers={**client.a.headers, "Request-Id": "req-42.abc"})
+    assert echoed.headers["request-id"] == "req-42.abc"
+    assert client.get("/v1/customers", headers={"X-Request-Id": "trace:7f"}).headers["request-id"] == "trace:7f"
+    for insane in ("has spaces", "x" * 200, f"card-{CARD_NUMBER}", "a\"b"):
+        assert client.get("/v1/customers", headers={"Request-Id": insane}).headers["request-id"] != insane
+
+
+def _log_lines(server: LiveServer) -> list[dict[str, object]]:
+    lines = []
+    for raw in server.output().splitlines():
+        if raw.startswith("{"):
+            lines.append(json.loads(raw))
+    return lines
+
+
+def test_the_access_log_holds_no_key_card_cvv_or_account_number(live_server: LiveServer) -> None:
+    merchant = live_server.merchant("log-scan")
+    h = merchant.headers
+    url = live_server.url
+    card = {"card_source": "INTERNET", "card_number": CARD_NUMBER, "exp_month": "03", "exp_year": "2031",
+            "cvv": CVV, "card_holder_name": "John Doe"}
+    sent_ids = []
+    with httpx.Client(base_url=url, timeout=10) as http:
+        token = http.post("/v1/tokens", headers=h, data=card)
+        assert token.status_code == 201
+        sent_ids.append(token.headers["request-id"])
+        http.post("/v1/tokens", headers=h, json=card)
+        http.post("/v1/tokens", headers={**h, "Idempotency-Key": f"k-{CARD_NUMBER}"}, json=card)
+        http.post("/v1/tokens", headers=h, json={**card, "cvv": "12345"})  # refused: still not logged
+        http.post("/v1/bankaccounts", headers=h, data={
+            "account_number": BANK_ACCOUNT, "routing_number": "123345349", "first_name": "John",
+            "last_name": "Smith", "account_type": "Personal Savings", "sec_code": "WEB"})
+        # Secrets where they do not belong: in the query, in the path, as a key.
+        http.get("/v1/customers", headers=h, params={"phone": CARD_NUMBER, "note": BANK_ACCOUNT, "cvv": CVV})
+        http.get(f"/v1/customers/{CARD_NUMBER}", headers=h)
+        http.get("/v1/customers", headers={"Authorization": f"Bearer {merchant.key}x"})
+        http.get("/v1/customers", headers={**h, "Request-Id": "scan-1"})
+    time.sleep(0.3)  # let the server's stderr reach the file
+    output = live_server.output()
+    for secret in (merchant.key, merchant.key[6:], CARD_NUMBER, BANK_ACCOUNT):
+        assert secret not in output
+    assert re.search(rf"(?<![\d.]){CVV}(?!\d)", output) is None
+    entries = [e for e in _log_lines(live_server) if e.get("event") == "request"]
+    assert len(entries) >= 9
+    by_id = {e["request_id"]: e for e in entries}
+    assert by_id["scan-1"]["status"] == 200 and by_id["scan-1"]["method"] == "GET"
+    first = by_id[sent_ids[0]]
+    assert first["path"] == "/v1/tokens" and first["status"] == 201
+    assert {"time", "duration_ms", "bytes"} <= set(first)
