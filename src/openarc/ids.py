@@ -37,11 +37,9 @@ class IdCodec:
         salt = hmac.new(secret, b"ids:" + kind.encode(), hashlib.sha256).hexdigest()
         self.kind = kind
         self._hashids = Hashids(salt=salt, min_length=MIN_LENGTH, alphabet=ALPHABETS[kind])
-        # Decoding re-encodes to verify; ids are read far more often than created.
+        # Every response encodes ids and decoding re-encodes to verify: both are cached.
         self.decode = lru_cache(maxsize=65536)(self._decode)
-
-    def encode(self, key: int) -> str:
-        return self._hashids.encode(key)
+        self.encode = lru_cache(maxsize=65536)(self._hashids.encode)
 
     def _decode(self, public_id: str) -> int | None:
         if not public_id or len(public_id) > MAX_LENGTH:

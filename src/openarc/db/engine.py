@@ -14,6 +14,9 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from openarc.db.checkpoint import Checkpointer
+from openarc.db.raw import RawAccess
+
 _WRITE = "openarc_write"
 _SYNCHRONOUS = {"OFF", "NORMAL", "FULL", "EXTRA"}
 
@@ -36,9 +39,10 @@ def describe(url: str) -> str:
 class Database:
     """One engine plus the two ways OpenArc talks to it: ``read()`` and ``write()``."""
 
-    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL") -> None:
+    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL", background_checkpoints: bool = False) -> None:
         self.url = normalise_url(url)
         parsed = make_url(self.url)
+        self._checkpointer: Checkpointer | None = None
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:
             if sqlite_synchronous not in _SYNCHRONOUS:
@@ -48,10 +52,14 @@ class Database:
             #: The database file, for what is kept beside it (the installation secret).
             self.path: Path | None = Path(parsed.database)
             self.engine = create_engine(self.url, pool_size=4, max_overflow=8)
-            _configure_sqlite(self.engine, sqlite_synchronous)
+            _configure_sqlite(self.engine, sqlite_synchronous, automatic_checkpoints=not background_checkpoints)
+            if background_checkpoints:
+                self._checkpointer = Checkpointer(self.path).start()
         else:
             self.path = None
             self.engine = create_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        #: Plain-SQL access for the statements every request runs (see ``db.raw``).
+        self.raw = RawAccess(self.engine, self.is_sqlite)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -67,10 +75,13 @@ class Database:
                 yield conn
 
     def dispose(self) -> None:
+        self.raw.dispose()
         self.engine.dispose()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
 
 
-def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+def _configure_sqlite(engine: Engine, synchronous: str, *, automatic_checkpoints: bool) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
         # Let SQLAlchemy's events, not the sqlite3 module, decide when transactions begin.
@@ -80,6 +91,8 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=10000")
+        if not automatic_checkpoints:
+            cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.close()
 
     @event.listens_for(engine, "begin")

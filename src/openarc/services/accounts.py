@@ -91,20 +91,24 @@ def authenticate(db: Database, pepper: bytes, presented: str | None, *, now: int
     if not presented or len(presented) > _MAX_KEY_LENGTH:
         raise Unauthenticated()
     digest = _digest(pepper, presented)
-    with db.read() as conn:
-        row = conn.execute(
-            select(api_keys.c.digest, api_keys.c.revoked_at, api_keys.c.last_used_at, accounts.c.id, accounts.c.name)
-            .join(accounts, accounts.c.id == api_keys.c.account_id)
-            .where(api_keys.c.digest == digest)
-        ).first()
+    with db.raw.read() as raw:
+        row = raw.one(_AUTHENTICATE, {"digest": digest})
     # The lookup is by digest; the explicit constant-time comparison keeps it honest
     # should the lookup ever become a prefix or range match.
-    if row is None or not hmac.compare_digest(row.digest, digest) or row.revoked_at is not None:
+    if row is None or not hmac.compare_digest(row[0], digest) or row[1] is not None:
         raise Unauthenticated()
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
-        with db.write() as conn:
-            conn.execute(api_keys.update().where(api_keys.c.digest == digest).values(last_used_at=now))
-    return Account(row.id, row.name)
+    _stored, _revoked, last_used, account_id, name = row
+    if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
+        with db.raw.write() as raw:
+            raw.run("UPDATE api_keys SET last_used_at = :now WHERE digest = :digest", {"now": now, "digest": digest})
+    return Account(account_id, name)
+
+
+_AUTHENTICATE = """
+SELECT k.digest, k.revoked_at, k.last_used_at, a.id, a.name
+FROM api_keys k JOIN accounts a ON a.id = k.account_id
+WHERE k.digest = :digest
+"""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,13 @@ and a registry that does not hold it cannot leak it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Row, select
 
 from openarc.db import Database
+from openarc.db.raw import Raw, by_customer
 from openarc.db.tables import bank_accounts
 from openarc.errors import Invalid, NotFound
 from openarc.services import validation as v
@@ -97,11 +98,5 @@ def delete(db: Database, account_id: int, bank_account_id: int) -> None:
         raise NotFound()
 
 
-def of_customers(conn: Connection, customer_ids: Iterable[int]) -> dict[int, list[BankAccount]]:
-    found: dict[int, list[BankAccount]] = {}
-    ids = list(customer_ids)
-    if ids:
-        rows = conn.execute(select(bank_accounts).where(bank_accounts.c.customer_id.in_(ids)).order_by(bank_accounts.c.id))
-        for row in rows:
-            found.setdefault(row.customer_id, []).append(BankAccount.of(row))
-    return found
+def of_customers(raw: Raw, customer_ids: Sequence[int]) -> dict[int, list[BankAccount]]:
+    return by_customer(raw, "bank_accounts", BankAccount, customer_ids)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Row, select
 
 from openarc.db import Database
+from openarc.db.raw import Raw, by_customer
 from openarc.db.tables import cards, tokens
 from openarc.errors import Conflict, Invalid, NotFound
 from openarc.services import validation as v
@@ -265,11 +266,5 @@ def delete(db: Database, account_id: int, customer_id: int, card_id: int, *, now
                 conn.execute(cards.update().where(cards.c.id == successor).values(is_default=1, updated_at=now))
 
 
-def of_customers(conn: Connection, customer_ids: Iterable[int]) -> dict[int, list[Card]]:
-    found: dict[int, list[Card]] = {}
-    ids = list(customer_ids)
-    if not ids:
-        return found
-    for row in conn.execute(select(cards).where(cards.c.customer_id.in_(ids)).order_by(cards.c.id)):
-        found.setdefault(row.customer_id, []).append(Card.of(row))
-    return found
+def of_customers(raw: Raw, customer_ids: Sequence[int]) -> dict[int, list[Card]]:
+    return by_customer(raw, "cards", Card, customer_ids)

@@ -10,9 +10,10 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Row
 
 from openarc.db import Database
+from openarc.db.raw import Raw, columns, on
 from openarc.db.tables import accounts, customers
 from openarc.errors import Invalid, NotFound
 from openarc.services import bank_accounts, cards
@@ -70,11 +71,17 @@ class Customer:
         return cls(**row._mapping)
 
 
-def with_payment_methods(conn: Connection, found: list[Customer]) -> list[Customer]:
+_COLUMNS = columns(Customer, skip=("cards", "bank_accounts"))
+_SELECT = f"SELECT {_COLUMNS} FROM customers"
+
+
+def with_payment_methods(raw: Raw, found: list[Customer]) -> list[Customer]:
     """The same customers, each carrying its cards and bank accounts (two queries for any number)."""
     keys = [c.id for c in found]
-    card_map = cards.of_customers(conn, keys)
-    bank_map = bank_accounts.of_customers(conn, keys)
+    if not keys:
+        return found
+    card_map = cards.of_customers(raw, keys)
+    bank_map = bank_accounts.of_customers(raw, keys)
     return [replace(c, cards=tuple(card_map.get(c.id, ())), bank_accounts=tuple(bank_map.get(c.id, ()))) for c in found]
 
 
@@ -123,44 +130,44 @@ def invoice_prefix(account_id: int, n: int) -> str:
 # ---------------------------------------------------------------------------- operations
 
 
+_FIELDS = ", ".join(RULES)
+_INSERT = (
+    f"INSERT INTO customers (account_id, {_FIELDS}, payment_overdue, source_id, invoice_prefix, created_at, updated_at) "
+    f"VALUES (:account_id, {', '.join(':' + f for f in RULES)}, NULL, NULL, :invoice_prefix, :created_at, :updated_at) "
+    "RETURNING id"
+)
+_COUNT_CREATED = (
+    "UPDATE accounts SET customers_created = customers_created + 1, customer_count = customer_count + 1 "
+    "WHERE id = :account_id RETURNING customers_created"
+)
+
+
 def create(db: Database, account_id: int, body: Mapping[str, object], *, now: int) -> Customer:
     values = v.clean(RULES, body, partial=False)
-    with db.write() as conn:
+    with db.raw.write() as raw:
         # Bumping the merchant's counters locks its row: prefixes and totals stay exact.
-        ordinal = conn.execute(
-            accounts.update()
-            .where(accounts.c.id == account_id)
-            .values(
-                customers_created=accounts.c.customers_created + 1,
-                customer_count=accounts.c.customer_count + 1,
-            )
-            .returning(accounts.c.customers_created)
-        ).scalar_one()
+        ordinal = raw.one(_COUNT_CREATED, {"account_id": account_id})[0]
         record = {
             **values,
             "account_id": account_id,
-            "payment_overdue": None,
-            "source_id": None,
             "invoice_prefix": invoice_prefix(account_id, ordinal - 1),
             "created_at": now,
             "updated_at": now,
         }
-        key = conn.execute(customers.insert().values(record)).inserted_primary_key[0]
-    return Customer(id=key, **record)
+        key = raw.one(_INSERT, record)[0]
+    return Customer(id=key, payment_overdue=None, source_id=None, **record)
 
 
 def get(db: Database, account_id: int, customer_id: int) -> Customer:
-    with db.read() as conn:
-        return _get(conn, account_id, customer_id)
+    with db.raw.read() as raw:
+        return _get(raw, account_id, customer_id)
 
 
-def _get(conn: Connection, account_id: int, customer_id: int) -> Customer:
-    row = conn.execute(
-        select(customers).where(customers.c.id == customer_id, customers.c.account_id == account_id)
-    ).first()
+def _get(raw: Raw, account_id: int, customer_id: int) -> Customer:
+    row = raw.one(f"{_SELECT} WHERE id = :id AND account_id = :account_id", {"id": customer_id, "account_id": account_id})
     if row is None:
         raise NotFound()
-    return with_payment_methods(conn, [Customer.of(row)])[0]
+    return with_payment_methods(raw, [Customer(*row)])[0]
 
 
 def update(
@@ -191,7 +198,7 @@ def update(
             cards.attach_token(conn, account_id, customer_id, token_id, now=now)
         if default_card_id is not None:
             cards.set_default(conn, account_id, customer_id, default_card_id, now=now)
-        return _get(conn, account_id, customer_id)
+        return _get(on(conn, db.is_sqlite), account_id, customer_id)
 
 
 def delete(db: Database, account_id: int, customer_id: int) -> None:
@@ -237,20 +244,20 @@ def list_page(
     # A filter value is normalised like stored input; one that could never be stored matches nothing.
     wanted = {k: v.normalise(RULES[k], filters[k]) for k in FILTERS if k in filters}
     wanted = {k: value for k, value in wanted.items() if isinstance(value, str)}
-    conditions = [customers.c.account_id == account_id]
-    conditions += [customers.c[k] == value for k, value in wanted.items()]
-    with db.read() as conn:
+    where = " AND ".join(["account_id = :account_id", *(f"{k} = :{k}" for k in wanted)])
+    params: dict[str, object] = {"account_id": account_id, **wanted}
+    with db.raw.read() as raw:
         if wanted:
-            total = conn.execute(select(func.count()).select_from(customers).where(*conditions)).scalar_one()
+            total = raw.one(f"SELECT count(*) FROM customers WHERE {where}", params)[0]
         else:
-            total = conn.execute(
-                select(accounts.c.customer_count).where(accounts.c.id == account_id)
-            ).scalar_one()
+            # Kept exact by create/delete in their transactions: no count(*) over a big merchant.
+            total = raw.one("SELECT customer_count FROM accounts WHERE id = :account_id", params)[0]
         offset = (number - 1) * per_page
-        rows: list[Row] = []
+        items: list[Customer] = []
         if offset < total:
-            rows = conn.execute(
-                select(customers).where(*conditions).order_by(customers.c.id.desc()).limit(per_page).offset(offset)
-            ).all()
-        items = with_payment_methods(conn, [Customer.of(r) for r in rows])
+            rows = raw.all(
+                f"{_SELECT} WHERE {where} ORDER BY id DESC LIMIT :limit OFFSET :offset",
+                {**params, "limit": per_page, "offset": offset},
+            )
+            items = with_payment_methods(raw, [Customer(*r) for r in rows])
     return Page(items, total, per_page, number)
