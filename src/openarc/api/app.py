@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from openarc import dashboard
 from openarc.api import docs
 from openarc.api.context import AppContext
 from openarc.api.errors import HANDLERS
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         *bank_accounts.routes,
         Route("/openapi.json", docs.openapi_json, methods=["GET"], include_in_schema=False),
         Route("/docs", docs.docs_page, methods=["GET"], include_in_schema=False),
+        # The one place the API and the dashboard meet (architecture: the factory mounts it).
+        *dashboard.routes,
     ]
     return Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)
 

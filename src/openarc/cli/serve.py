@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     base = f"http://{args.host}:{args.port}"
     print(f"OpenArc listening on {base}  (API {base}/v1, docs {base}/docs)")
+    print(f"Dashboard: {base}/dashboard  (sign in with an API key)")
     print(f"Database: {describe(settings.database_url)}")
     if first_key is not None:
         print(f"Created merchant '{SANDBOX_ACCOUNT}'. Its API key, shown only this once:")

@@ -1,0 +1,77 @@
+"""Reading the dashboard's form posts, and what the pages show of a customer.
+
+Plain functions of data: no database, no HTTP objects beyond the body reader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+
+from openarc.errors import BadRequest, TooLarge, UnsupportedMediaType
+from openarc.services.customers import RULES
+from openarc.timefmt import readable
+
+#: (field, label, input type, autocomplete) of the customer form, in the order shown.
+FIELDS: tuple[tuple[str, str, str, str], ...] = (
+    ("name", "Name", "text", "name"),
+    ("email", "Email", "email", "email"),
+    ("phone", "Phone", "tel", "tel"),
+    ("description", "Description", "text", "off"),
+    ("send_email_address", "Send invoices to", "email", "email"),
+    ("cc_email_address", "CC invoices to", "email", "email"),
+    ("address_1", "Address line 1", "text", "address-line1"),
+    ("address_2", "Address line 2", "text", "address-line2"),
+    ("city", "City", "text", "address-level2"),
+    ("state", "State", "text", "address-level1"),
+    ("zip", "ZIP", "text", "postal-code"),
+    ("country", "Country", "text", "country"),
+)
+assert {f[0] for f in FIELDS} == set(RULES), "the form must offer exactly the API's customer fields"
+
+SEARCH_FIELDS = ("name", "email", "phone")
+
+BRANDS = {"V": "Visa", "M": "Mastercard", "X": "American Express", "R": "Discover", "J": "JCB"}
+
+_FORM = "application/x-www-form-urlencoded"
+
+
+async def read_form(request: Request, limit: int) -> dict[str, str]:
+    """An urlencoded body as a dict (first value of each key), never more than ``limit`` bytes."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in ("", _FORM):
+        raise UnsupportedMediaType("Forms must be sent as application/x-www-form-urlencoded.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise TooLarge("The form is too large.")
+    try:
+        text = body.decode("utf-8")
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=100)
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest("The form could not be read.") from None
+    form: dict[str, str] = {}
+    for key, value in pairs:
+        form.setdefault(key, value)
+    return form
+
+
+def customer_values(form: dict[str, str]) -> dict[str, str]:
+    """The customer fields of a post: every field is sent, and an empty one means "none"."""
+    return {name: form.get(name, "") for name, *_ in FIELDS}
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    iso: str
+    text: str
+    ago: str
+
+
+def moment(ts: int, now: int) -> Moment:
+    when = datetime.fromtimestamp(ts, UTC)
+    return Moment(when.isoformat(), when.strftime("%Y-%m-%d %H:%M UTC"), readable(ts, now))

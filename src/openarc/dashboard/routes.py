@@ -1,0 +1,317 @@
+"""The dashboard's pages: parse, one service call, render.
+
+Each handler is wrapped by ``page``, which reads the session, refuses a POST without
+a valid CSRF token (403) before anything else happens, resolves the merchant from the
+session on every request (a revoked key ends the session), and turns ``errors.*``
+into HTML error pages.  The ``/v1`` API knows nothing of any of this: it reads only
+``Authorization: Bearer``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from openarc import errors
+from openarc.dashboard import forms, keys
+from openarc.dashboard.session import Session, Sessions
+from openarc.services import customers
+from openarc.services.accounts import Account
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals.update(FIELDS=forms.FIELDS, BRANDS=forms.BRANDS)
+
+#: Every asset is ours (no CDN, no inline script or style); pages are never framed or cached.
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+#: Messages a redirect may ask a page to show (by code, so nothing from the URL is echoed).
+NOTICES = {
+    "created": "Customer created.",
+    "saved": "Changes saved.",
+    "deleted": "Customer deleted.",
+    "signed_out": "You have signed out.",
+    "ended": "Your session has ended. Sign in again.",
+}
+
+STATUS = {
+    errors.BadRequest: (400, "Bad request"),
+    errors.NotFound: (404, "Not found"),
+    errors.Conflict: (409, "Conflict"),
+    errors.TooLarge: (413, "Too large"),
+    errors.UnsupportedMediaType: (415, "Unsupported form encoding"),
+}
+
+
+@lru_cache(maxsize=8)
+def _sessions(root: bytes) -> Sessions:
+    from openarc.services.installation import Secrets
+
+    secrets = Secrets(root)
+    return Sessions(secrets.derive("dashboard-session"), secrets.derive("dashboard-csrf"))
+
+
+@dataclass
+class View:
+    """What a handler gets: the request, the app context, the session and the merchant."""
+
+    request: Request
+    ctx: Any  # openarc.api.context.AppContext (not imported: the dashboard does not import the API)
+    sessions: Sessions
+    session: Session | None
+    account: Account | None = None
+    form: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def merchant(self) -> Account:
+        assert self.account is not None
+        return self.account
+
+    async def call(self, fn: Callable[..., Any], /, *args: object, **kwargs: object) -> Any:
+        return await self.ctx.call(fn, self.ctx.db, *args, **kwargs)
+
+    def url(self, name: str, query: dict[str, str] | None = None, **params: str) -> str:
+        url = str(self.request.url_for(name, **params))
+        return f"{url}?{urlencode(query)}" if query else url
+
+    def render(self, template: str, status: int = 200, **context: object) -> Response:
+        notice = NOTICES.get(self.request.query_params.get("notice", ""))
+        values = {
+            "account": self.account,
+            "csrf_token": self.sessions.csrf_token(self.session) if self.session else "",
+            "notice": notice,
+            **context,
+        }
+        return templates.TemplateResponse(self.request, template, values, status_code=status)
+
+    def redirect(self, name: str, query: dict[str, str] | None = None, **params: str) -> Response:
+        return RedirectResponse(self.url(name, query, **params), status_code=303)
+
+
+Handler = Callable[[View], Awaitable[Response]]
+
+
+def error_page(view: View, status: int, title: str, message: str) -> Response:
+    return view.render("error.html", status, title=title, message=message)
+
+
+def page(*, signed_in: bool = True) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            ctx = request.app.state.ctx
+            sessions = _sessions(ctx.secrets.root)
+            view = View(request, ctx, sessions, sessions.read(request))
+            response = await _run(view, handler, signed_in)
+            response.headers.update(HEADERS)
+            return response
+
+        endpoint.__name__ = handler.__name__
+        return endpoint
+
+    return wrap
+
+
+async def _run(view: View, handler: Handler, signed_in: bool) -> Response:
+    try:
+        if view.request.method == "POST":
+            view.form = await forms.read_form(view.request, view.ctx.settings.max_body_bytes)
+            # Before anything else: a post that did not come from our own form changes nothing.
+            if not view.sessions.csrf_ok(view.session, view.form.get("csrf_token")):
+                return error_page(
+                    view, 403, "Form refused",
+                    "This form has expired or did not come from this dashboard. Go back, reload the page and "
+                    "try again.",
+                )
+        if signed_in:
+            if view.session is None or view.session.digest is None:
+                return view.redirect("dashboard:signin", _next(view.request))
+            try:
+                view.account = await view.ctx.call(keys.account_of_digest, view.ctx.db, view.session.digest)
+            except errors.Unauthenticated:  # the key was revoked since sign-in
+                response = view.redirect("dashboard:signin", {"notice": "ended"})
+                view.sessions.clear(view.request, response)
+                return response
+        return await handler(view)
+    except tuple(STATUS) as exc:
+        status, title = STATUS[type(exc)]
+        return error_page(view, status, title, exc.message or "That page does not exist.")
+
+
+def _next(request: Request) -> dict[str, str]:
+    if request.method != "GET":
+        return {}
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return {"next": target}
+
+
+def _safe_next(view: View, target: str) -> str | None:
+    """Only a path inside the dashboard: never another host (no open redirect)."""
+    base = view.request.url_for("dashboard_index").path + "/"
+    if target.startswith(base) and "\\" not in target and "//" not in target and target.isprintable():
+        return target
+    return None
+
+
+def customer_key(view: View) -> int:
+    key = view.ctx.ids.customer.decode(view.request.path_params["customer_id"])
+    if key is None:
+        raise errors.NotFound("No such customer.")
+    return key
+
+
+# ---------------------------------------------------------------------------- signing in and out
+
+
+@page(signed_in=False)
+async def index(view: View) -> Response:
+    return view.redirect("dashboard:customers")
+
+
+@page(signed_in=False)
+async def signin_form(view: View) -> Response:
+    if view.session is not None and view.session.digest is not None:
+        try:
+            await view.ctx.call(keys.account_of_digest, view.ctx.db, view.session.digest)
+            return view.redirect("dashboard:customers")
+        except errors.Unauthenticated:
+            pass
+    fresh = view.session is None or view.session.digest is not None
+    if fresh:  # a signed-out nonce for the sign-in form's CSRF token
+        view.session = Session.new()
+    response = view.render("signin.html", next=view.request.query_params.get("next", ""))
+    if fresh:
+        assert view.session is not None
+        view.sessions.write(view.request, response, view.session)
+    return response
+
+
+@page(signed_in=False)
+async def signin(view: View) -> Response:
+    try:
+        digest = await view.ctx.call(
+            keys.sign_in, view.ctx.db, view.ctx.secrets.api_keys, view.form.get("api_key", ""),
+            now=view.ctx.clock.now(),
+        )
+    except errors.Unauthenticated:
+        return view.render(
+            "signin.html", 401, next=view.form.get("next", ""),
+            error="That API key is not valid. Check it, or create one with: openarc keys create --account NAME",
+        )
+    target = _safe_next(view, view.form.get("next", ""))
+    response = RedirectResponse(target or view.url("dashboard:customers"), status_code=303)
+    view.sessions.write(view.request, response, Session.new(digest))  # a new nonce: no session fixation
+    return response
+
+
+@page(signed_in=False)
+async def signout(view: View) -> Response:
+    response = view.redirect("dashboard:signin", {"notice": "signed_out"})
+    view.sessions.clear(view.request, response)
+    return response
+
+
+# ---------------------------------------------------------------------------- customers
+
+
+@page()
+async def customer_list(view: View) -> Response:
+    query = view.request.query_params
+    search = {name: query.get(name, "").strip() for name in forms.SEARCH_FIELDS}
+    filters = {name: value for name, value in search.items() if value}
+    try:
+        result = await view.call(
+            customers.list_page, view.merchant.id, filters=filters, page=query.get("page"),
+            default_limit=view.ctx.settings.default_page_size, max_limit=view.ctx.settings.max_page_size,
+        )
+    except errors.Invalid as exc:
+        return view.render("customers.html", 422, search=search, result=None, errors=exc.errors)
+    now = view.ctx.clock.now()
+    rows = [(view.ctx.ids.customer.encode(c.id), c, forms.moment(c.created_at, now)) for c in result.items]
+
+    def page_url(number: int) -> str:
+        return view.url("dashboard:customers", {**filters, "page": str(number)})
+
+    return view.render(
+        "customers.html", search=search, filtered=bool(filters), result=result, rows=rows, page_url=page_url,
+        errors={},
+    )
+
+
+@page()
+async def customer_new(view: View) -> Response:
+    return view.render("customer_form.html", values={}, errors={}, customer_id=None)
+
+
+@page()
+async def customer_create(view: View) -> Response:
+    values = forms.customer_values(view.form)
+    try:
+        created = await view.call(customers.create, view.merchant.id, values, now=view.ctx.clock.now())
+    except errors.Invalid as exc:
+        return view.render("customer_form.html", 422, values=values, errors=exc.errors, customer_id=None)
+    public_id = view.ctx.ids.customer.encode(created.id)
+    return view.redirect("dashboard:customer", {"notice": "created"}, customer_id=public_id)
+
+
+@page()
+async def customer_detail(view: View) -> Response:
+    found = await view.call(customers.get, view.merchant.id, customer_key(view))
+    now = view.ctx.clock.now()
+    return view.render(
+        "customer.html", c=found, customer_id=view.request.path_params["customer_id"],
+        created=forms.moment(found.created_at, now), updated=forms.moment(found.updated_at, now),
+    )
+
+
+@page()
+async def customer_edit(view: View) -> Response:
+    found = await view.call(customers.get, view.merchant.id, customer_key(view))
+    values = {name: getattr(found, name) or "" for name, *_ in forms.FIELDS}
+    return view.render(
+        "customer_form.html", values=values, errors={}, customer_id=view.request.path_params["customer_id"]
+    )
+
+
+@page()
+async def customer_update(view: View) -> Response:
+    key = customer_key(view)
+    values = forms.customer_values(view.form)
+    customer_id = view.request.path_params["customer_id"]
+    try:
+        await view.call(customers.update, view.merchant.id, key, values, now=view.ctx.clock.now())
+    except errors.Invalid as exc:
+        return view.render("customer_form.html", 422, values=values, errors=exc.errors, customer_id=customer_id)
+    return view.redirect("dashboard:customer", {"notice": "saved"}, customer_id=customer_id)
+
+
+@page()
+async def customer_confirm_delete(view: View) -> Response:
+    found = await view.call(customers.get, view.merchant.id, customer_key(view))
+    return view.render("customer_delete.html", c=found, customer_id=view.request.path_params["customer_id"])
+
+
+@page()
+async def customer_delete(view: View) -> Response:
+    await view.call(customers.delete, view.merchant.id, customer_key(view))
+    return view.redirect("dashboard:customers", {"notice": "deleted"})
+
+
+@page(signed_in=False)
+async def not_found(view: View) -> Response:
+    return error_page(view, 404, "Not found", "That page does not exist.")

@@ -1,0 +1,92 @@
+"""The dashboard's session cookie and its CSRF tokens.
+
+The cookie is signed (itsdangerous, under a key derived from the installation secret),
+``HttpOnly`` (no script can read it), ``SameSite=Strict`` (no other site's page can make
+the browser send it) and scoped to ``/dashboard``.  It holds a random nonce and, once
+signed in, the digest of the API key used; see ``keys.py`` for why a digest.
+
+Every form carries ``csrf_token`` = HMAC(nonce) under a second derived key; a POST whose
+token does not match the cookie's nonce is refused.  Signing in replaces the nonce, so a
+token seen before sign-in (or a planted cookie) is worth nothing afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.requests import Request
+from starlette.responses import Response
+
+COOKIE = "openarc_dashboard"
+#: A session ends this long after sign-in whatever happens (and at once when its key is revoked).
+MAX_AGE = 8 * 60 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    nonce: str
+    #: Digest of the API key the merchant signed in with; None before sign-in.
+    digest: str | None = None
+
+    @classmethod
+    def new(cls, digest: str | None = None) -> Session:
+        return cls(secrets.token_urlsafe(24), digest)
+
+
+class Sessions:
+    def __init__(self, signing_key: bytes, csrf_key: bytes) -> None:
+        self._serializer = URLSafeTimedSerializer(signing_key, salt="openarc.dashboard.session")
+        self._csrf_key = csrf_key
+
+    def read(self, request: Request) -> Session | None:
+        raw = request.cookies.get(COOKIE)
+        if not raw:
+            return None
+        try:
+            data = self._serializer.loads(raw, max_age=MAX_AGE)
+        except BadSignature:  # forged, tampered with or expired
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("n"), str):
+            return None
+        digest = data.get("d")
+        return Session(data["n"], digest if isinstance(digest, str) else None)
+
+    def write(self, request: Request, response: Response, session: Session) -> None:
+        response.set_cookie(
+            COOKIE,
+            self._serializer.dumps({"n": session.nonce, "d": session.digest}),
+            path=_path(request),
+            httponly=True,
+            samesite="strict",
+            secure=_secure(request),
+        )
+
+    def clear(self, request: Request, response: Response) -> None:
+        response.delete_cookie(
+            COOKIE, path=_path(request), httponly=True, samesite="strict", secure=_secure(request)
+        )
+
+    def csrf_token(self, session: Session) -> str:
+        return hmac.new(self._csrf_key, session.nonce.encode(), hashlib.sha256).hexdigest()
+
+    def csrf_ok(self, session: Session | None, token: str | None) -> bool:
+        if session is None or not token:
+            return False
+        return hmac.compare_digest(self.csrf_token(session), token)
+
+
+def _secure(request: Request) -> bool:
+    """Mark the cookie ``Secure`` when the browser reached us over https, directly or through a
+    TLS-terminating proxy.  Trusting the forwarded header is safe here: it can only make the
+    cookie stricter (a liar gets a cookie their own browser will not send back over http)."""
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return request.url.scheme == "https" or forwarded == "https"
+
+
+def _path(request: Request) -> str:
+    """``/dashboard``, behind whatever prefix the app is served under."""
+    return request.url_for("dashboard_index").path
