@@ -23,10 +23,28 @@ _PATTERNS = {
 }
 
 _NULL = {"type": "null"}
+#: Blank text: trimmed to nothing, it means "not given" (and clears the field on PATCH).
+_BLANK = {"type": "string", "pattern": r"^\s*$"}
 
 
-def field_schema(rule: v.Text) -> dict[str, object]:
+def _choices(rule: v.Text) -> list[str] | None:
+    """The allowed values of a ``v.one_of`` rule (its check is a frozenset's ``__contains__``)."""
+    owner = getattr(rule.check, "__self__", None)
+    return sorted(owner) if isinstance(owner, frozenset) else None
+
+
+def field_schema(rule: v.Text, *, form: bool = False) -> dict[str, object]:
+    """A field as the server reads it.  In a form every value is a string, so the JSON
+    variants (null, numbers) are left out; a blank string means "not given" (or "clear")."""
     text: dict[str, object] = {"type": "string"}
+    choices = _choices(rule)
+    if choices is not None:
+        variants: list[dict[str, object]] = [{"type": "string", "enum": choices}]
+        if not rule.required:
+            variants.append(_BLANK)
+            if not form:
+                variants.append(_NULL)
+        return {"anyOf": variants}
     if rule.min is not None:
         text["minLength"] = rule.min
     if rule.max is not None:
@@ -35,18 +53,25 @@ def field_schema(rule: v.Text) -> dict[str, object]:
         text["format"] = "email"
     elif rule.check in _PATTERNS:
         text["pattern"] = _PATTERNS[rule.check]
-    variants: list[dict[str, object]] = [text]
-    if rule.numbers:
-        variants.append({"type": "integer", "minimum": 0})
+    variants = [text]
+    if rule.numbers and not form:
+        # A JSON number is read as its decimal text, so its digits obey the length bounds.
+        number: dict[str, object] = {"type": "integer", "minimum": 10 ** ((rule.min or 1) - 1) if rule.min else 0}
+        if rule.max is not None:
+            number["maximum"] = 10**rule.max - 1
+        variants.append(number)
     if not rule.required:
-        variants.append(_NULL)
+        variants.append(_BLANK)
+        if not form:
+            variants.append(_NULL)
     return {"anyOf": variants}
 
 
-def input_schema(rules: dict[str, v.Text], description: str, **extra: dict[str, object]) -> dict[str, object]:
+def input_schema(rules: dict[str, v.Text], description: str, *, form: bool = False,
+                 **extra: dict[str, object]) -> dict[str, object]:
     return {
         "type": "object",
-        "properties": {**{name: field_schema(rule) for name, rule in rules.items()}, **extra},
+        "properties": {**{name: field_schema(rule, form=form) for name, rule in rules.items()}, **extra},
         "required": [name for name, rule in rules.items() if rule.required],
         "additionalProperties": True,
         "description": description,
@@ -55,7 +80,8 @@ def input_schema(rules: dict[str, v.Text], description: str, **extra: dict[str, 
 
 def _body(schema: str, required: bool = False) -> dict[str, object]:
     ref = {"schema": {"$ref": f"#/components/schemas/{schema}"}}
-    return {"required": required, "content": {"application/json": ref, "application/x-www-form-urlencoded": ref}}
+    form = {"schema": {"$ref": f"#/components/schemas/{schema}Form"}}
+    return {"required": required, "content": {"application/json": ref, "application/x-www-form-urlencoded": form}}
 
 
 def _error(description: str, schema: str) -> dict[str, object]:
@@ -83,13 +109,19 @@ def _ok(description: str, schema: str) -> dict[str, object]:
 
 
 _BODY = _body("CustomerInput")
+_CREATE_BODY = _body("CustomerCreateInput")
+_PAGE_NUMBER = {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}
 _REF = {"anyOf": [{"type": "string"}, _NULL]}
-_ID = {"name": "customer_id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Customer id (16-character hash)"}
+_FORM_REF = {"type": "string"}
+# An id is any text but a bare number (which answers 400, "Only Hashed ID's allowed.").
+_ID_SCHEMA = {"type": "string", "pattern": "[^0-9]"}
+_ID = {"name": "customer_id", "in": "path", "required": True, "schema": _ID_SCHEMA, "description": "Customer id (16-character hash)"}
+_ONE_INCLUDE = "|".join(CUSTOMER_INCLUDES)
 _INCLUDE = {
     "name": "include",
     "in": "query",
     "required": False,
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "pattern": rf"^[\s,]*(?:(?:{_ONE_INCLUDE})(?:\s*,[\s,]*(?:{_ONE_INCLUDE}))*)?[\s,]*$"},
     "description": f"Comma-separated extra includes: {', '.join(CUSTOMER_INCLUDES)}",
 }
 
@@ -131,15 +163,15 @@ def document() -> dict[str, object]:
                 "post": {
                     "operationId": "createCustomer",
                     "summary": "Create a customer",
-                    "requestBody": _BODY,
+                    "requestBody": _CREATE_BODY,
                     "responses": _responses({"201": _ok("The new customer", "CustomerEnvelope")}, *auth_errors),
                 },
                 "get": {
                     "operationId": "listCustomers",
                     "summary": "List customers, newest first",
                     "parameters": [
-                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}, "description": "Page size (default 25, capped at 100)"},
-                        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                        {"name": "limit", "in": "query", "schema": _PAGE_NUMBER, "description": "Page size (default 25, capped at 100)"},
+                        {"name": "page", "in": "query", "schema": _PAGE_NUMBER},
                         *({"name": k, "in": "query", "schema": {"type": "string"}, "description": f"Exact match on {k}"} for k in customers.FILTERS),
                         _INCLUDE,
                     ],
@@ -167,7 +199,7 @@ def document() -> dict[str, object]:
                 },
             },
             "/v1/customers/{customer_id}/cards/{card_id}": {
-                "parameters": [_ID, {"name": "card_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "parameters": [_ID, {"name": "card_id", "in": "path", "required": True, "schema": _ID_SCHEMA}],
                 "delete": {
                     "operationId": "deleteCustomerCard",
                     "summary": "Detach and delete a customer's card",
@@ -194,7 +226,7 @@ def document() -> dict[str, object]:
                 },
             },
             "/v1/bankaccounts/{bank_account_id}": {
-                "parameters": [{"name": "bank_account_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "parameters": [{"name": "bank_account_id", "in": "path", "required": True, "schema": _ID_SCHEMA}],
                 "delete": {
                     "operationId": "deleteBankAccount",
                     "summary": "Delete a bank account",
@@ -210,8 +242,18 @@ def document() -> dict[str, object]:
                     customers.RULES, "Every field optional; unknown keys are ignored.",
                     token_id=_REF, default_card_id=_REF,
                 ),
+                "CustomerCreateInput": input_schema(customers.RULES, "Every field optional; unknown keys are ignored."),
+                "CustomerCreateInputForm": input_schema(
+                    customers.RULES, "Every field optional; unknown keys are ignored.", form=True,
+                ),
+                "CustomerInputForm": input_schema(
+                    customers.RULES, "Every field optional; unknown keys are ignored.", form=True,
+                    token_id=_FORM_REF, default_card_id=_FORM_REF,
+                ),
                 "TokenInput": input_schema(cards.TOKEN_RULES, "A card; card_number must pass the Luhn check."),
+                "TokenInputForm": input_schema(cards.TOKEN_RULES, "A card; card_number must pass the Luhn check.", form=True),
                 "BankAccountInput": input_schema(bank_accounts.RULES, "A US bank account.", customer_id=_REF),
+                "BankAccountInputForm": input_schema(bank_accounts.RULES, "A US bank account.", form=True, customer_id=_FORM_REF),
                 "TokenEnvelope": {"type": "object", "properties": {"data": {"type": "object"}, "meta": {"$ref": "#/components/schemas/Meta"}}, "required": ["data", "meta"]},
                 "BankAccountEnvelope": {"type": "object", "properties": {"data": {"type": "object"}, "meta": {"$ref": "#/components/schemas/Meta"}}, "required": ["data", "meta"]},
                 "Customer": _customer_schema(),
