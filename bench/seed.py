@@ -1,0 +1,75 @@
+"""Seed a merchant with N varied customers straight into the database (not through HTTP)."""
+
+from __future__ import annotations
+
+import random
+import string
+import time
+
+from openarc.api.app import build_context
+from openarc.config import Settings
+from openarc.services import accounts
+from openarc.services.customers import invoice_prefix
+
+BATCH = 20_000
+
+
+def _letters(n: int) -> str:
+    out = []
+    while True:
+        n, r = divmod(n, 26)
+        out.append(string.ascii_lowercase[r])
+        if n == 0:
+            return "".join(out)
+
+
+def customer_row(account_id: int, i: int, now: int, rng: random.Random) -> tuple:
+    name = f"Customer {_letters(i).capitalize()}"
+    return (
+        account_id, name, f"c{i}@example.com", "Donut shop customer", f"inv{i}@example.com", None,
+        "103 Mason Street", None, rng.choice(["New York", "Boston", "Austin"]), "NY", "10469",
+        str(2_000_000_000 + i), "US", invoice_prefix(account_id, i), now - (i % 86_400), now,
+    )
+
+
+COLUMNS = ("account_id, name, email, description, send_email_address, cc_email_address, address_1, address_2, "
+           "city, state, zip, phone, country, invoice_prefix, created_at, updated_at")
+
+
+def seed(database_url: str, count: int) -> tuple[str, list[tuple[str, str]], float]:
+    """Create merchant 'bench' with ``count`` customers.
+
+    Returns its key, (public id, email) of 1,000 random customers, and the seconds it took.
+    """
+    started = time.perf_counter()
+    ctx = build_context(Settings(database_url=database_url))
+    try:
+        issued = accounts.issue_key(ctx.db, ctx.secrets.api_keys, "bench", now=ctx.clock.now())
+        account_id, now, rng = issued.account.id, ctx.clock.now(), random.Random(count)
+        raw_conn = ctx.db.engine.raw_connection()
+        try:
+            cursor = raw_conn.cursor()
+            sql = f"INSERT INTO customers ({COLUMNS}) VALUES ({', '.join(['?'] * 16)})"
+            if ctx.db.is_sqlite:
+                cursor.execute("BEGIN")
+            for start in range(0, count, BATCH):
+                rows = [customer_row(account_id, i, now, rng) for i in range(start, min(start + BATCH, count))]
+                if ctx.db.is_sqlite:
+                    cursor.executemany(sql, rows)
+                else:  # COPY is PostgreSQL's bulk path, ~10x executemany
+                    with cursor.copy(f"COPY customers ({COLUMNS}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+            cursor.execute(
+                f"UPDATE accounts SET customers_created = {count}, customer_count = {count} WHERE id = {account_id}"
+            )
+            cursor.execute("COMMIT") if ctx.db.is_sqlite else raw_conn.commit()
+            cursor.execute("SELECT min(id), max(id) FROM customers WHERE account_id = " + str(account_id))
+            low, high = cursor.fetchone()
+        finally:
+            raw_conn.close()
+        keys = [rng.randint(low, high) for _ in range(1000)] if count else []
+        sample = [(ctx.ids.customer.encode(k), f"c{k - low}@example.com") for k in keys]
+        return issued.secret, sample, time.perf_counter() - started
+    finally:
+        ctx.db.dispose()
