@@ -44,7 +44,9 @@ def test_bodies_in_both_encodings_and_every_error_documented(client: Client) -> 
     assert {"type": "integer", "minimum": 0, "maximum": 9999999999} in fields["zip"]["anyOf"]
 
 
-def test_docs_page_is_self_contained(client: Client) -> None:
+def test_docs_page_is_self_contained_and_interactive(client: Client) -> None:
     page = client.get("/docs")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
-    assert "createCustomer" in page.text and "<script" not in page.text and "http" not in page.text.split("<body>")[0]
+    assert "createCustomer" in page.text
+    assert "<script src" not in page.text and "http" not in page.text.split("<body>")[0]  # nothing fetched
+    assert page.text.count("Try it") >= 9 and "function tryIt" in page.text

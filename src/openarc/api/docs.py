@@ -1,4 +1,9 @@
-"""``/openapi.json`` and ``/docs``: a self-contained reference page (no CDN, no JavaScript)."""
+"""``/openapi.json`` and ``/docs``: a self-contained, interactive reference page.
+
+Everything is served from here (no CDN): the page lists every operation from the
+OpenAPI document, and a few lines of inline JavaScript let a reader send a request
+with their own key and see the answer.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,48 @@ body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding
 h2{margin-top:2rem;border-bottom:1px solid #ccd}code,pre{font:13px ui-monospace,monospace;background:#f3f4f8}
 pre{padding:.75rem;overflow:auto}.m{display:inline-block;min-width:4.5rem;font-weight:700}
 table{border-collapse:collapse}td,th{border:1px solid #dde;padding:.2rem .5rem;text-align:left}
+label{display:block;margin:.3rem 0}input,textarea{font:13px ui-monospace,monospace;width:100%;box-sizing:border-box}
+#key{max-width:40rem}button{margin:.4rem 0;padding:.3rem 1rem}
 """
+
+# Sends the form of one operation with the key typed at the top; shows status and body.
+_SCRIPT = r"""
+async function tryIt(form) {
+  const out = form.querySelector('output');
+  let path = form.dataset.path;
+  for (const input of form.querySelectorAll('[data-param]')) {
+    path = path.replace('{' + input.dataset.param + '}', encodeURIComponent(input.value));
+  }
+  const query = form.querySelector('[name=query]');
+  if (query && query.value) path += '?' + query.value;
+  const init = {method: form.dataset.method, headers: {'Accept': 'application/json'}};
+  const key = document.getElementById('key').value.trim();
+  if (key) init.headers['Authorization'] = 'Bearer ' + key;
+  const body = form.querySelector('[name=body]');
+  if (body && body.value.trim()) { init.body = body.value; init.headers['Content-Type'] = 'application/json'; }
+  try {
+    const answer = await fetch(path, init);
+    const text = await answer.text();
+    let shown = text;
+    try { shown = JSON.stringify(JSON.parse(text), null, 2); } catch (e) {}
+    out.textContent = answer.status + ' ' + answer.statusText + '\n' + shown;
+  } catch (e) { out.textContent = String(e); }
+  return false;
+}
+"""
+
+
+def _try_form(method: str, path: str, params: list[dict], has_body: bool) -> str:
+    fields = "".join(
+        f"<label>{html.escape(p['name'])} <input data-param='{html.escape(p['name'])}' required></label>"
+        for p in params if p["in"] == "path"
+    )
+    if any(p["in"] == "query" for p in params):
+        fields += "<label>query string <input name=query placeholder='limit=25&amp;page=1'></label>"
+    if has_body:
+        fields += "<label>JSON body <textarea name=body rows=4>{}</textarea></label>"
+    return (f"<details><summary>Try it</summary><form data-method='{method.upper()}' data-path='{html.escape(path)}' "
+            f"onsubmit='tryIt(this); return false'>{fields}<button>Send</button><pre><output></output></pre></form></details>")
 
 
 async def openapi_json(_request: Request) -> Response:
@@ -26,7 +72,9 @@ def _render() -> str:
     doc = document()
     parts = [f"<h1>{html.escape(doc['info']['title'])} API {html.escape(doc['info']['version'])}</h1>",
              (f"<p>{html.escape(doc['info']['description'])} Machine-readable: <a href='/openapi.json'>/openapi.json</a>. "
-              "Authenticate with <code>Authorization: Bearer &lt;key&gt;</code>; bodies may be JSON or form-encoded.</p>")]
+              "Authenticate with <code>Authorization: Bearer &lt;key&gt;</code>; bodies may be JSON or form-encoded.</p>"),
+             "<label>Your API key (used by every <em>Try it</em> below, never stored) "
+             "<input id=key type=password autocomplete=off placeholder='oa_sk_…'></label>"]
     for path, item in doc["paths"].items():
         for method, op in item.items():
             if method == "parameters":
@@ -39,9 +87,12 @@ def _render() -> str:
                 parts.append(f"<table><tr><th>parameter</th><th>in</th><th></th></tr>{rows}</table>")
             codes = ", ".join(op["responses"])
             parts.append(f"<p>Responses: {codes}</p>")
+            parts.append(_try_form(method, path, params, "requestBody" in op))
     fields = doc["components"]["schemas"]["CustomerInput"]["properties"]
     parts.append("<h2>Customer fields</h2><pre>" + html.escape(orjson.dumps(fields, option=orjson.OPT_INDENT_2).decode()) + "</pre>")
-    return f"<!doctype html><html lang=en><meta charset=utf-8><title>OpenArc API</title><style>{_STYLE}</style><body>{''.join(parts)}</body></html>"
+    return (f"<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+            f"<title>OpenArc API</title><style>{_STYLE}</style><script>{_SCRIPT}</script>"
+            f"<body>{''.join(parts)}</body></html>")
 
 
 async def docs_page(_request: Request) -> Response:
