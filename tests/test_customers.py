@@ -366,3 +366,13 @@ def test_malformed_ids(client: Client) -> None:
     assert numeric.status_code == 400 and numeric.json()["message"] == "Only Hashed ID's allowed."
     for bad in ("x", "KPxMADVnxMV4nNjp", "%00", "a" * 300, "%F0%9F%92%A9"):
         assert client.get(f"/v1/customers/{bad}", headers=client.a.headers).status_code == 404
+
+
+def test_list_reads_paging_from_a_json_body_on_get(client: Client) -> None:
+    for i in range(3):
+        create(client, {"name": f"Customer {chr(65 + i)}"})
+    r = client.request("GET", "/v1/customers", json={"page": 2, "limit": 2}, headers=client.a.headers)
+    assert r.status_code == 200
+    assert r.json()["meta"]["pagination"]["current_page"] == 2 and r.json()["meta"]["pagination"]["count"] == 1
+    bad = client.request("GET", "/v1/customers", json={"include": ["card"], "page": {"a": 1}}, headers=client.a.headers)
+    assert bad.status_code in (400, 422)

@@ -22,10 +22,12 @@ _FIELDS = (
 )
 
 
-def includes(raw: str | None, available: Sequence[str] = CUSTOMER_INCLUDES) -> tuple[str, ...]:
+def includes(raw: object, available: Sequence[str] = CUSTOMER_INCLUDES) -> tuple[str, ...]:
     """The extra includes asked for with ``?include=a,b``; an unknown one is a 400."""
     if not raw:
         return ()
+    if not isinstance(raw, str):
+        raise BadRequest("Requested a invalid Include Parameter: include must be a comma-separated string.")
     wanted = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
     unknown = [name for name in wanted if name not in available]
     if unknown:

@@ -38,7 +38,9 @@ async def retrieve(request: Request) -> Response:
 async def list_(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
-    query = request.query_params
+    # Laravel reads input from the query and the body alike, and one Go client sends
+    # page/limit as a JSON body on this GET (spec §4.3); the body wins, as in Laravel.
+    query = {**request.query_params, **await bodies.form_or_json(request, ctx.settings.max_body_bytes)}
     extra = render.includes(query.get("include"))
     result = await ctx.call(
         customers.list_page,
