@@ -23,6 +23,17 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be 1 or 0, got {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything an OpenArc process can be told.
@@ -44,6 +55,8 @@ class Settings:
     token_ttl_seconds: int = 15 * 60
     #: SQLite ``PRAGMA synchronous``: NORMAL survives a process crash; FULL also power loss.
     sqlite_synchronous: str = "NORMAL"
+    #: Sandbox controls under ``/_openarc/`` (reset, request log, clock): tests and the quick start only.
+    sandbox: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -56,6 +69,7 @@ class Settings:
             max_page_size=_int(env, "OPENARC_MAX_PAGE_SIZE", cls.max_page_size),
             token_ttl_seconds=_int(env, "OPENARC_TOKEN_TTL_SECONDS", cls.token_ttl_seconds),
             sqlite_synchronous=(env.get("OPENARC_SQLITE_SYNCHRONOUS") or "NORMAL").upper(),
+            sandbox=_bool(env, "OPENARC_SANDBOX"),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **given) if given else settings

@@ -50,7 +50,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # The one place the API and the dashboard meet (architecture: the factory mounts it).
         *dashboard.routes,
     ]
-    return Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)
+    app = Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)
+    if settings.sandbox:
+        from openarc import sandbox  # only a sandbox server pays for it
+
+        sandbox.install(app)
+    return app
 
 
 def app_from_env() -> Starlette:

@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from openarc import __version__, errors
-from openarc.cli import keys, serve
+from openarc.cli import data, keys, serve
 
 EXIT_CODES = {errors.Invalid: 2, errors.NotFound: 3, errors.Conflict: 4}
 
@@ -18,6 +18,7 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
     serve.register(commands)
     keys.register(commands)
+    data.register(commands)
     return top
 
 

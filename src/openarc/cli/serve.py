@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import replace
 
 from openarc.cli.common import add_database_option, open_context, settings_of
 from openarc.db import describe
@@ -17,12 +18,21 @@ def register(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument(
+        "--sandbox", action="store_true",
+        help="enable the /_openarc/ test controls (reset, request log, clock); one worker; never in production",
+    )
     add_database_option(serve)
     serve.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_of(args)
+    if args.sandbox:
+        settings = replace(settings, sandbox=True)
+    if settings.sandbox and args.workers != 1:
+        # The request log and the clock live in the process: several workers would each have their own.
+        raise ValueError("the sandbox runs one worker: drop --workers or --sandbox/OPENARC_SANDBOX")
     ctx = open_context(args)  # migrates before any worker starts
     try:
         first_key = None
@@ -35,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"OpenArc listening on {base}  (API {base}/v1, docs {base}/docs)")
     print(f"Dashboard: {base}/dashboard  (sign in with an API key)")
     print(f"Database: {describe(settings.database_url)}")
+    if settings.sandbox:
+        print(f"Sandbox controls on at {base}/_openarc/ (reset, request log, clock): for tests, not production.")
     if first_key is not None:
         print(f"Created merchant '{SANDBOX_ACCOUNT}'. Its API key, shown only this once:")
         print(f"  {first_key.secret}")
@@ -43,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
     # Workers are separate processes that build their app from the environment.
     os.environ["OPENARC_DATABASE_URL"] = settings.database_url
+    os.environ["OPENARC_SANDBOX"] = "1" if settings.sandbox else "0"
     from granian import Granian
     from granian.constants import Interfaces, Loops
 

@@ -1,0 +1,96 @@
+"""``openarc import FILE`` and ``openarc export``: one merchant's customers as CSV or JSON lines."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+from tqdm import tqdm
+
+from openarc.cli.common import add_database_option, open_context
+from openarc.services import accounts, transfer
+
+#: Files with at least this many lines get a progress bar (on a terminal).
+PROGRESS_FROM_LINES = 1000
+EXIT_REJECTED = 2
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    load = commands.add_parser(
+        "import", help="import customers from CSV or JSON lines, validated as the API validates them",
+    )
+    load.add_argument("file", metavar="FILE", help="a .csv or .jsonl file, or - for standard input")
+    load.add_argument("--account", required=True, metavar="NAME", help="merchant (created if new)")
+    load.add_argument("--format", choices=transfer.FORMATS, help="default: from the file name, else csv")
+    load.add_argument("--dry-run", action="store_true", help="validate and report, import nothing")
+    add_database_option(load)
+    load.set_defaults(run=run_import)
+
+    dump = commands.add_parser("export", help="export a merchant's customers as CSV or JSON lines")
+    dump.add_argument("--account", required=True, metavar="NAME", help="merchant")
+    dump.add_argument("--output", "-o", metavar="FILE", help="default: standard output")
+    dump.add_argument("--format", choices=transfer.FORMATS, help="default: from --output's name, else csv")
+    add_database_option(dump)
+    dump.set_defaults(run=run_export)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    fmt = transfer.format_of(args.file, args.format)
+    ctx = open_context(args)
+    with ExitStack() as stack:
+        stack.callback(ctx.db.dispose)
+        if args.file == "-":
+            stream, lines = sys.stdin, 0
+        else:
+            path = Path(args.file)
+            with path.open("rb") as raw:
+                lines = transfer.count_lines(raw)
+            # utf-8-sig: spreadsheets put a byte-order mark before the header.
+            stream = stack.enter_context(path.open(encoding="utf-8-sig", newline=""))
+        account = accounts.ensure_account(ctx.db, args.account, now=ctx.clock.now())
+        bar = stack.enter_context(tqdm(
+            total=lines or None, unit="line", desc="Importing", file=sys.stderr,
+            disable=None if lines >= PROGRESS_FROM_LINES else True,
+        ))
+
+        def advance(row: transfer.Row) -> None:
+            bar.update(row.lines_read - bar.n)
+
+        report = transfer.import_customers(
+            ctx.db, account.id, transfer.read_rows(stream, fmt), now=ctx.clock.now(),
+            dry_run=args.dry_run, progress=advance,
+        )
+    verb = "Would import" if args.dry_run else "Imported"
+    print(f"{verb} {report.imported} customer{'s' * (report.imported != 1)} into '{account.name}'.")
+    if not report.rejected:
+        return 0
+    print(f"Rejected {len(report.rejected)} row{'s' * (len(report.rejected) != 1)}:", file=sys.stderr)
+    for rejected in report.rejected:
+        print(f"  line {rejected.line}: {rejected.reason}", file=sys.stderr)
+    return EXIT_REJECTED
+
+
+def run_export(args: argparse.Namespace) -> int:
+    fmt = transfer.format_of(args.output or "", args.format)
+    ctx = open_context(args)
+    try:
+        account = accounts.account_named(ctx.db, args.account)
+        records = transfer.export_customers(ctx.db, account.id, ctx.ids.customer.encode)
+        if args.output:
+            with open(args.output, "w", encoding="utf-8", newline="") as out:
+                count = transfer.write(out, records, fmt)
+            print(f"Exported {count} customer{'s' * (count != 1)} of '{account.name}' to {args.output}.",
+                  file=sys.stderr)
+        else:
+            try:
+                transfer.write(sys.stdout, records, fmt)
+                sys.stdout.flush()
+            except BrokenPipeError:
+                # `openarc export | head`: the reader has gone; stop quietly, as Unix tools do.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        ctx.db.dispose()
+    return 0

@@ -1,0 +1,234 @@
+"""The sandbox request log: the last requests and responses, redacted, per merchant.
+
+It answers "what did my code actually send?" in tests.  It lives in the memory of
+one process (the sandbox runs one worker), holds at most ``size`` entries, and
+never holds a card number, CVV, bank account number or API key: every body,
+header and query string goes through ``openarc.redact`` before it is kept.
+
+This is not the operator's access log (``api/middleware.py``); it exists only
+with ``--sandbox``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from openarc import redact
+from openarc.api.auth import bearer
+from openarc.errors import Unauthenticated
+from openarc.services import accounts
+
+#: Entries kept per process, all merchants together.
+DEFAULT_SIZE = 500
+#: Bodies larger than this are logged as their size only.
+BODY_LIMIT = 256 * 1024
+#: Only the API is logged: not the sandbox's own controls, the docs or the dashboard.
+LOGGED_PREFIX = "/v1/"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    #: The merchant whose key made the request; None when the key was missing or wrong.
+    account_id: int | None
+    data: dict[str, object]
+
+
+class RequestLog:
+    """A bounded, in-memory list of redacted exchanges."""
+
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        self._entries: deque[Entry] = deque(maxlen=size)
+        self._ids = itertools.count(1)
+
+    def add(self, account_id: int | None, data: dict[str, object]) -> None:
+        self._entries.append(Entry(account_id, {"id": next(self._ids), **data}))
+
+    def visible_to(self, account_id: int, limit: int) -> list[dict[str, object]]:
+        """Newest first: the merchant's own requests and those no key vouched for.
+
+        Requests without a valid key belong to no merchant, and a developer chasing a
+        401 needs to see them; they carry nothing of any merchant's stored data.
+        """
+        found = []
+        for entry in reversed(self._entries):
+            if entry.account_id in (account_id, None):
+                found.append(entry.data)
+                if len(found) >= limit:
+                    break
+        return found
+
+    def clear(self, account_id: int) -> int:
+        """Forget the merchant's entries and the anonymous ones; returns how many went."""
+        kept = [e for e in self._entries if e.account_id not in (account_id, None)]
+        gone = len(self._entries) - len(kept)
+        self._entries.clear()
+        self._entries.extend(kept)
+        return gone
+
+
+# ---------------------------------------------------------------------------- redaction of one exchange
+
+
+def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for name, value in raw:
+        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+        merged[key] = f"{merged[key]}, {text}" if key in merged else text
+    return redact.headers(merged)
+
+
+def _body(content_type: str, raw: bytes, size: int) -> object:
+    """The body as JSON, a form (as an object) or text, redacted; None when empty."""
+    if size > BODY_LIMIT:
+        return f"[{size} bytes, not logged]"
+    if not raw.strip():
+        return None
+    mime = content_type.split(";", 1)[0].strip().lower()
+    if mime == "application/json" or mime.endswith("+json") or (not mime and raw.lstrip()[:1] in (b"{", b"[")):
+        try:
+            return redact.body(orjson.loads(raw))
+        except orjson.JSONDecodeError:
+            pass
+    text = raw.decode("utf-8", "replace")
+    if mime == "application/x-www-form-urlencoded" or (not mime and "=" in text):
+        return redact.body(dict(parse_qsl(text, keep_blank_values=True)))
+    return redact.text(text)
+
+
+class _Capture:
+    """What one request sent and what it got back, up to ``BODY_LIMIT`` bytes each way."""
+
+    def __init__(self) -> None:
+        self.request = bytearray()
+        self.request_size = 0
+        self.status = 0
+        self.response_headers: list[tuple[bytes, bytes]] = []
+        self.response = bytearray()
+        self.response_size = 0
+
+    @staticmethod
+    def _keep(buffer: bytearray, chunk: bytes) -> None:
+        if len(buffer) <= BODY_LIMIT:
+            buffer.extend(chunk[: BODY_LIMIT + 1 - len(buffer)])
+
+
+# ---------------------------------------------------------------------------- the middleware
+
+
+class RequestLogMiddleware:
+    """Pure ASGI, so bodies are seen exactly as sent, whether or not the route reads them."""
+
+    def __init__(self, app: ASGIApp, log: RequestLog) -> None:
+        self.app = app
+        self.log = log
+        # sha256(key) -> merchant, so a logged request costs no key lookup after the first.
+        self._accounts: dict[bytes, int] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(LOGGED_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        capture = _Capture()
+        request_headers = list(scope.get("headers", []))
+        account_id = await self._account(scope, request_headers)
+
+        # Read the request body first (the route may refuse before reading it), then replay it.
+        buffered: list[Message] = []
+        while True:
+            message = await receive()
+            buffered.append(message)
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            capture.request_size += len(chunk)
+            _Capture._keep(capture.request, chunk)
+            if not message.get("more_body", False) or capture.request_size > BODY_LIMIT:
+                break
+
+        async def replay() -> Message:
+            return buffered.pop(0) if buffered else await receive()
+
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
+            self.log.add(account_id, self._entry(scope, request_headers, capture, started))
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                capture.status = message["status"]
+                capture.response_headers = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                chunk = message.get("body", b"")
+                capture.response_size += len(chunk)
+                _Capture._keep(capture.response, chunk)
+                if not message.get("more_body", False):
+                    # Recorded before the last byte leaves, so a client reading the log
+                    # right after its response always finds the exchange there.
+                    record()
+            await send(message)
+
+        try:
+            await self.app(scope, replay, watch)
+        except BaseException:
+            capture.status = capture.status or 500
+            record()
+            raise
+        record()
+
+    async def _account(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> int | None:
+        raw = next((v for k, v in headers if k.lower() == b"authorization"), b"")
+        key = bearer(raw.decode("latin-1"))
+        if key is None:
+            return None
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
+        if digest in self._accounts:
+            return self._accounts[digest]
+        ctx = scope["app"].state.ctx
+        try:
+            account = await ctx.call(accounts.authenticate, ctx.db, ctx.secrets.api_keys, key, now=ctx.clock.now())
+        except Unauthenticated:
+            return None
+        self._accounts[digest] = account.id
+        return account.id
+
+    @staticmethod
+    def _entry(scope: Scope, headers: list[tuple[bytes, bytes]], capture: _Capture, started: float) -> dict[str, object]:
+        request_headers = _headers(headers)
+        response_headers = _headers(capture.response_headers)
+        query = scope.get("query_string", b"").decode("latin-1")
+        return {
+            "at": scope["app"].state.ctx.clock.now(),
+            "method": scope["method"],
+            "path": redact.text(scope["path"]),
+            "query": redact.body(dict(parse_qsl(query, keep_blank_values=True))),
+            "request": {
+                "headers": request_headers,
+                "body": _body(request_headers.get("content-type", ""), bytes(capture.request), capture.request_size),
+            },
+            "response": {
+                "status": capture.status,
+                "headers": response_headers,
+                "body": _body(response_headers.get("content-type", ""), bytes(capture.response), capture.response_size),
+            },
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+        }

@@ -1,0 +1,117 @@
+"""``/_openarc/…``: the sandbox controls, each authenticated with the merchant's bearer key.
+
+    POST   /_openarc/reset           wipe the merchant's data and log entries; reset the clock
+    GET    /_openarc/requests        the merchant's last requests and responses, newest first (?limit=)
+    DELETE /_openarc/requests        forget them
+    GET    /_openarc/clock           {"now", "frozen", "offset"}
+    POST   /_openarc/clock/freeze    {"at": unix seconds} (default: now)
+    POST   /_openarc/clock/advance   {"seconds": n}
+    POST   /_openarc/clock/reset     back to the wall clock
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from openarc.api import bodies
+from openarc.api.auth import account_of
+from openarc.api.errors import json_response
+from openarc.api.routes import ctx_of, resource
+from openarc.clock import Clock
+from openarc.errors import Invalid
+from openarc.sandbox.log import RequestLog
+from openarc.services import sandbox
+
+#: No clock setting beyond a century either way of the epoch's sane range.
+_MAX_SECONDS = 100 * 366 * 86_400
+_MAX_TIMESTAMP = 2**53
+
+
+def _log(request: Request) -> RequestLog:
+    return request.app.state.request_log
+
+
+def _integer(body: dict[str, object], field: str, *, low: int, high: int) -> int | None:
+    raw = body.get(field)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    text = raw.strip() if isinstance(raw, str) else raw
+    if isinstance(text, bool) or not isinstance(text, (int, str)):
+        raise Invalid.one(field, f"The {field} field must be an integer.")
+    try:
+        value = int(text)
+    except ValueError:
+        raise Invalid.one(field, f"The {field} field must be an integer.") from None
+    if not low <= value <= high:
+        raise Invalid.one(field, f"The {field} field must be between {low} and {high}.")
+    return value
+
+
+def _clock_state(clock: Clock) -> dict[str, object]:
+    return {"now": clock.now(), "frozen": clock.frozen is not None, "offset": clock.offset}
+
+
+async def reset(request: Request) -> Response:
+    ctx = ctx_of(request)
+    account = await account_of(request)
+    done = await ctx.call(sandbox.reset, ctx.db, account.id)
+    forgotten = _log(request).clear(account.id)
+    ctx.clock.reset()
+    return json_response({"data": {
+        "customers": done.customers, "cards": done.cards, "tokens": done.tokens,
+        "bank_accounts": done.bank_accounts, "idempotency_keys": done.idempotency_keys, "requests": forgotten, "clock": _clock_state(ctx.clock),
+    }}, 200)
+
+
+async def requests(request: Request) -> Response:
+    account = await account_of(request)
+    limit = _integer(dict(request.query_params), "limit", low=1, high=10_000) or 100
+    return json_response({"data": _log(request).visible_to(account.id, limit)}, 200)
+
+
+async def forget_requests(request: Request) -> Response:
+    account = await account_of(request)
+    _log(request).clear(account.id)
+    return Response(status_code=204)
+
+
+async def clock(request: Request) -> Response:
+    await account_of(request)
+    return json_response({"data": _clock_state(ctx_of(request).clock)}, 200)
+
+
+async def freeze(request: Request) -> Response:
+    ctx = ctx_of(request)
+    await account_of(request)
+    body = await bodies.form_or_json(request, ctx.settings.max_body_bytes)
+    ctx.clock.freeze(_integer(body, "at", low=0, high=_MAX_TIMESTAMP))
+    return json_response({"data": _clock_state(ctx.clock)}, 200)
+
+
+async def advance(request: Request) -> Response:
+    ctx = ctx_of(request)
+    await account_of(request)
+    body = await bodies.form_or_json(request, ctx.settings.max_body_bytes)
+    seconds = _integer(body, "seconds", low=-_MAX_SECONDS, high=_MAX_SECONDS)
+    if seconds is None:
+        raise Invalid.one("seconds", "The seconds field is required.")
+    ctx.clock.advance(seconds)
+    return json_response({"data": _clock_state(ctx.clock)}, 200)
+
+
+async def reset_clock(request: Request) -> Response:
+    ctx = ctx_of(request)
+    await account_of(request)
+    ctx.clock.reset()
+    return json_response({"data": _clock_state(ctx.clock)}, 200)
+
+
+routes = [
+    resource("/_openarc/reset", post=reset),
+    resource("/_openarc/requests", get=requests, delete=forget_requests),
+    resource("/_openarc/clock", get=clock),
+    resource("/_openarc/clock/freeze", post=freeze),
+    resource("/_openarc/clock/advance", post=advance),
+    resource("/_openarc/clock/reset", post=reset_clock),
+]
