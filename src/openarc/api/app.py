@@ -6,12 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from openarc import dashboard
 from openarc.api import docs
 from openarc.api.context import AppContext
 from openarc.api.errors import HANDLERS
+from openarc.api.idempotency import IdempotencyMiddleware
+from openarc.api.middleware import RateLimitMiddleware, RequestLogMiddleware
 from openarc.api.routes import bank_accounts, cards, customers, tokens
 from openarc.clock import Clock
 from openarc.config import Settings
@@ -20,10 +23,14 @@ from openarc.ids import Ids
 from openarc.services import installation
 
 
-def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
-    """Open the database, migrate it, and load the installation's secrets."""
+def build_context(settings: Settings, clock: Clock | None = None, *, serving: bool = False) -> AppContext:
+    """Open the database, migrate it, and load the installation's secrets.
+
+    ``serving`` processes checkpoint SQLite's WAL on a background thread (see db.checkpoint).
+    """
     clock = clock or Clock()
-    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous,
+                  background_checkpoints=serving)
     upgrade(db)
     secrets = installation.load(db, settings.secret_key, now=clock.now())
     return AppContext(settings=settings, db=db, secrets=secrets, ids=Ids(secrets.derive("ids")), clock=clock)
@@ -34,7 +41,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.ctx = build_context(settings, clock)
+        app.state.ctx = build_context(settings, clock, serving=True)
         try:
             yield
         finally:
@@ -50,7 +57,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # The one place the API and the dashboard meet (architecture: the factory mounts it).
         *dashboard.routes,
     ]
-    app = Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)
+    # Outermost first: every answer gets its Request-Id and log line, 429s come before any
+    # database work, and idempotency sits next to the routes.
+    middleware = [
+        Middleware(RequestLogMiddleware, enabled=settings.access_log),
+        Middleware(RateLimitMiddleware, limit=settings.rate_limit),
+        Middleware(IdempotencyMiddleware),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers=HANDLERS, lifespan=lifespan)
     if settings.sandbox:
         from openarc import sandbox  # only a sandbox server pays for it
 

@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     os.environ["OPENARC_SANDBOX"] = "1" if settings.sandbox else "0"
     from granian import Granian
     from granian.constants import Interfaces, Loops
+    from granian.http import HTTP1Settings
 
     Granian(
         "openarc.api.app:app_from_env",
@@ -69,5 +70,9 @@ def run(args: argparse.Namespace) -> int:
         loop=Loops.uvloop,
         websockets=False,
         log_access=False,
+        # A client gets header_timeout_seconds to send a request's headers, and a kept-alive
+        # connection is closed after that long idle: slow or silent clients cannot hold
+        # connections (and so other clients) hostage.  Bodies are bounded by max_body_bytes.
+        http1_settings=HTTP1Settings(header_read_timeout=settings.header_timeout_seconds * 1000, keep_alive=True),
     ).serve()
     return 0
