@@ -73,8 +73,8 @@ def _render() -> str:
     parts = [f"<h1>{html.escape(doc['info']['title'])} API {html.escape(doc['info']['version'])}</h1>",
              (f"<p>{html.escape(doc['info']['description'])} Machine-readable: <a href='/openapi.json'>/openapi.json</a>. "
               "Authenticate with <code>Authorization: Bearer &lt;key&gt;</code>; bodies may be JSON or form-encoded.</p>"),
-             "<label>Your API key (used by every <em>Try it</em> below, never stored) "
-             "<input id=key type=password autocomplete=off placeholder='oa_sk_…'></label>"]
+             ("<label>Your API key (used by every <em>Try it</em> below, never stored) "
+              "<input id=key type=password autocomplete=off placeholder='oa_sk_…'></label>")]
     for path, item in doc["paths"].items():
         for method, op in item.items():
             if method == "parameters":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from openarc.api.app import build_context
 from openarc.api.context import AppContext
@@ -21,6 +23,11 @@ def settings_of(args: argparse.Namespace) -> Settings:
     return Settings.from_env(database_url=args.database)
 
 
-def open_context(args: argparse.Namespace) -> AppContext:
-    """The database of ``args``, migrated, with the installation's secrets loaded."""
-    return build_context(settings_of(args))
+@contextmanager
+def opened(args: argparse.Namespace) -> Iterator[AppContext]:
+    """The database of ``args``, migrated, with the installation's secrets loaded; closed after."""
+    ctx = build_context(settings_of(args))
+    try:
+        yield ctx
+    finally:
+        ctx.db.dispose()

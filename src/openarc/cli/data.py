@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from openarc.cli.common import add_database_option, open_context
+from openarc.cli.common import add_database_option, opened
 from openarc.services import accounts, transfer
 
 #: Files with at least this many lines get a progress bar (on a terminal).
@@ -39,9 +39,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     fmt = transfer.format_of(args.file, args.format)
-    ctx = open_context(args)
     with ExitStack() as stack:
-        stack.callback(ctx.db.dispose)
+        ctx = stack.enter_context(opened(args))
         if args.file == "-":
             stream, lines = sys.stdin, 0
         else:
@@ -75,8 +74,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     fmt = transfer.format_of(args.output or "", args.format)
-    ctx = open_context(args)
-    try:
+    with opened(args) as ctx:
         account = accounts.account_named(ctx.db, args.account)
         records = transfer.export_customers(ctx.db, account.id, ctx.ids.customer.encode)
         if args.output:
@@ -91,6 +89,4 @@ def run_export(args: argparse.Namespace) -> int:
             except BrokenPipeError:
                 # `openarc export | head`: the reader has gone; stop quietly, as Unix tools do.
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    finally:
-        ctx.db.dispose()
     return 0

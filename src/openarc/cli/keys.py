@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
-from openarc.cli.common import add_database_option, open_context
+from openarc.cli.common import add_database_option, opened
 from openarc.services import accounts
 
 
@@ -29,11 +29,8 @@ def _when(ts: int | None) -> str:
 
 
 def run_create(args: argparse.Namespace) -> int:
-    ctx = open_context(args)
-    try:
+    with opened(args) as ctx:
         issued = accounts.issue_key(ctx.db, ctx.secrets.api_keys, args.account, now=ctx.clock.now())
-    finally:
-        ctx.db.dispose()
     print(f"Merchant: {issued.account.name}")
     print(f"Key id:   {issued.key_id} (the key is shown only now; OpenArc keeps just a keyed hash of it)")
     print(issued.secret)
@@ -41,11 +38,8 @@ def run_create(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    ctx = open_context(args)
-    try:
+    with opened(args) as ctx:
         keys = accounts.list_keys(ctx.db)
-    finally:
-        ctx.db.dispose()
     print(f"{'MERCHANT':<24} {'KEY ID':<18} {'CREATED':<21} {'LAST USED':<21} REVOKED")
     for k in keys:
         print(f"{k.account:<24} {k.key_id:<18} {_when(k.created_at):<21} {_when(k.last_used_at):<21} {_when(k.revoked_at)}")
@@ -53,10 +47,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_revoke(args: argparse.Namespace) -> int:
-    ctx = open_context(args)
-    try:
+    with opened(args) as ctx:
         key_id = accounts.revoke(ctx.db, ctx.secrets.api_keys, args.key, now=ctx.clock.now())
-    finally:
-        ctx.db.dispose()
     print(f"Revoked {key_id}.")
     return 0

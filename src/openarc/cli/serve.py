@@ -6,7 +6,7 @@ import argparse
 import os
 from dataclasses import replace
 
-from openarc.cli.common import add_database_option, open_context, settings_of
+from openarc.cli.common import add_database_option, opened, settings_of
 from openarc.db import describe
 from openarc.services import accounts
 
@@ -33,13 +33,10 @@ def run(args: argparse.Namespace) -> int:
     if settings.sandbox and args.workers != 1:
         # The request log and the clock live in the process: several workers would each have their own.
         raise ValueError("the sandbox runs one worker: drop --workers or --sandbox/OPENARC_SANDBOX")
-    ctx = open_context(args)  # migrates before any worker starts
-    try:
+    with opened(args) as ctx:  # migrates before any worker starts
         first_key = None
         if not accounts.has_accounts(ctx.db):
             first_key = accounts.issue_key(ctx.db, ctx.secrets.api_keys, SANDBOX_ACCOUNT, now=ctx.clock.now())
-    finally:
-        ctx.db.dispose()
 
     base = f"http://{args.host}:{args.port}"
     print(f"OpenArc listening on {base}  (API {base}/v1, docs {base}/docs)")
