@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import re
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,17 +46,23 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+#: Generous: CI runs two workers on two cores beside a browser and a server.
+TIMEOUT_MS = 30_000
+
+
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=LAPTOP)
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    opened = new_page(browser)
+    yield opened
+    # The last thing the browser showed, to read beside a failure.
+    shot(opened, f"end-{request.node.name}")
+    opened.context.close()
 
 
 def new_page(browser: Browser, viewport: dict[str, int] = LAPTOP) -> Page:
     context = browser.new_context(viewport=viewport)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
     return context.new_page()
 
 
@@ -90,9 +97,11 @@ def session_cookie(page: Page) -> dict:
 
 
 def payload_of(cookie: dict) -> dict:
-    """The signed (not encrypted) JSON inside the session cookie."""
-    payload = cookie["value"].split(".")[0]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    """The signed (not encrypted) JSON inside the session cookie; a leading "." means zlib."""
+    value = cookie["value"]
+    payload = value.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return json.loads(zlib.decompress(raw) if value.startswith(".") else raw)
 
 
 def field_errors(page: Page, field: str) -> list[str]:

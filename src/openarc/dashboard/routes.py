@@ -9,6 +9,7 @@ into HTML error pages.  The ``/v1`` API knows nothing of any of this: it reads o
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,6 +26,9 @@ from openarc.dashboard import forms, keys
 from openarc.dashboard.session import Session, Sessions
 from openarc.services import customers
 from openarc.services.accounts import Account
+from openarc.services.installation import Secrets
+
+log = logging.getLogger("openarc.dashboard")
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.globals.update(FIELDS=forms.FIELDS, BRANDS=forms.BRANDS)
@@ -61,8 +65,6 @@ STATUS = {
 
 @lru_cache(maxsize=8)
 def _sessions(root: bytes) -> Sessions:
-    from openarc.services.installation import Secrets
-
     secrets = Secrets(root)
     return Sessions(secrets.derive("dashboard-session"), secrets.derive("dashboard-csrf"))
 
@@ -151,6 +153,10 @@ async def _run(view: View, handler: Handler, signed_in: bool) -> Response:
     except tuple(STATUS) as exc:
         status, title = STATUS[type(exc)]
         return error_page(view, status, title, exc.message or "That page does not exist.")
+    except Exception:
+        # Logged with its traceback for the operator; the page says only that it failed.
+        log.exception("unhandled error on %s %s", view.request.method, view.request.url.path)
+        return error_page(view, 500, "Something went wrong", "The server failed to handle this request.")
 
 
 def _next(request: Request) -> dict[str, str]:
