@@ -23,6 +23,19 @@ request = function()
 end
 """
 
+# localstripe speaks Stripe's fields: the same varied customers, with what Stripe accepts.
+STRIPE_CREATE_LUA = r"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "Bearer %(key)s"
+math.randomseed(os.time())
+request = function()
+  local n = math.random(1, 2000000000)
+  local body = "name=John%%20" .. n .. "&email=c" .. n .. "%%40xyz.com&phone=" .. n .. "&description=Donut%%20shop"
+  return wrk.format(nil, "/v1/customers", nil, body)
+end
+"""
+
 PATHS_LUA = r"""
 wrk.headers["Authorization"] = "Bearer %(key)s"
 local paths = {%(paths)s}
@@ -50,6 +63,12 @@ class Result:
 def lua_create(workdir: Path, key: str) -> Path:
     path = workdir / "create.lua"
     path.write_text(CREATE_LUA % {"key": key})
+    return path
+
+
+def lua_stripe_create(workdir: Path, key: str) -> Path:
+    path = workdir / "stripe_create.lua"
+    path.write_text(STRIPE_CREATE_LUA % {"key": key})
     return path
 
 

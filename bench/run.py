@@ -183,8 +183,7 @@ def localstripe(args: argparse.Namespace, workdir: Path) -> list[Row]:
     try:
         ids = [httpx.post(f"{server.url}/v1/customers", data={"email": f"c{i}@example.com"}, headers=auth).json()["id"]
                for i in range(100)]
-        create = workdir / "ls_create.lua"
-        create.write_text(loadgen.CREATE_LUA.replace("Bearer %(key)s", "Bearer sk_test_bench") % {"key": ""})
+        create = loadgen.lua_stripe_create(workdir, "sk_test_bench")
         scripts = [
             ("retrieve", loadgen.lua_paths(workdir, "ls_retrieve", "sk_test_bench", [f"/v1/customers/{i}" for i in ids])),
             ("list", loadgen.lua_paths(workdir, "ls_list", "sk_test_bench", ["/v1/customers?limit=10"])),

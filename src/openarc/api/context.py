@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
 
+import anyio
 import anyio.to_thread
 
 from openarc.clock import Clock
@@ -17,6 +18,9 @@ from openarc.services.installation import Secrets
 
 T = TypeVar("T")
 
+#: Threads (and so PostgreSQL connections of the hot path) per worker process.
+DATABASE_THREADS = 8
+
 
 @dataclass
 class AppContext:
@@ -25,6 +29,7 @@ class AppContext:
     secrets: Secrets
     ids: Ids
     clock: Clock
+    _limiter: anyio.CapacityLimiter | None = field(default=None, repr=False)
 
     async def call(self, fn: Callable[..., T], /, *args: object, **kwargs: object) -> T:
         """Run a (synchronous) service call.
@@ -35,4 +40,7 @@ class AppContext:
         """
         if self.db.is_sqlite:
             return fn(*args, **kwargs)
-        return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs))
+        if self._limiter is None:
+            # Few threads, each with its own persistent connection (db.raw): bounded connections.
+            self._limiter = anyio.CapacityLimiter(DATABASE_THREADS)
+        return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs), limiter=self._limiter)

@@ -16,10 +16,6 @@ from openarc.timefmt import readable
 #: Includes a customer can carry; card, bank_account and charge are always embedded (spec §5.1).
 CUSTOMER_INCLUDES = ("card", "bank_account", "charge", "subscription", "invoice")
 
-_FIELDS = (
-    "name", "email", "description", "payment_overdue", "send_email_address", "cc_email_address",
-    "source_id", "address_1", "address_2", "city", "state", "zip", "phone", "country",
-)
 
 
 def includes(raw: object, available: Sequence[str] = CUSTOMER_INCLUDES) -> tuple[str, ...]:
@@ -37,17 +33,34 @@ def includes(raw: object, available: Sequence[str] = CUSTOMER_INCLUDES) -> tuple
 
 def customer(c: Customer, ids: Ids, now: int, extra: Iterable[str] = ()) -> dict[str, object]:
     public_id = ids.customer.encode(c.id)
-    obj: dict[str, object] = {"object": "customer", "customer_id": public_id, "id": public_id, "real_id": c.id}
-    for name in _FIELDS:
-        obj[name] = getattr(c, name)
-    obj["created_at"] = c.created_at
-    obj["updated_at"] = c.updated_at
-    obj["readable_created_at"] = readable(c.created_at, now)
-    obj["readable_updated_at"] = readable(c.updated_at, now)
-    obj["invoice_prefix"] = c.invoice_prefix
-    obj["card"] = {"data": [card(x, ids) for x in c.cards]}
-    obj["bank_account"] = {"data": [bank_account(x, ids) for x in c.bank_accounts]}
-    obj["charge"] = {"data": []}
+    obj: dict[str, object] = {
+        "object": "customer",
+        "customer_id": public_id,
+        "id": public_id,
+        "real_id": c.id,
+        "name": c.name,
+        "email": c.email,
+        "description": c.description,
+        "payment_overdue": c.payment_overdue,
+        "send_email_address": c.send_email_address,
+        "cc_email_address": c.cc_email_address,
+        "source_id": c.source_id,
+        "address_1": c.address_1,
+        "address_2": c.address_2,
+        "city": c.city,
+        "state": c.state,
+        "zip": c.zip,
+        "phone": c.phone,
+        "country": c.country,
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+        "readable_created_at": readable(c.created_at, now),
+        "readable_updated_at": readable(c.updated_at, now),
+        "invoice_prefix": c.invoice_prefix,
+        "card": {"data": [card(x, ids) for x in c.cards]},
+        "bank_account": {"data": [bank_account(x, ids) for x in c.bank_accounts]},
+        "charge": {"data": []},
+    }
     for name in extra:
         obj.setdefault(name, {"data": []})
     return obj

@@ -57,7 +57,9 @@ class Database:
                 self._checkpointer = Checkpointer(self.path).start()
         else:
             self.path = None
-            self.engine = create_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # No pre-ping: it costs a round trip per checkout on every request; stale connections
+            # are recycled hourly and a failed one is discarded by the pool on its first error.
+            self.engine = create_engine(self.url, pool_size=10, max_overflow=10, pool_recycle=3600)
         #: Plain-SQL access for the statements every request runs (see ``db.raw``).
         self.raw = RawAccess(self.engine, self.is_sqlite)
 

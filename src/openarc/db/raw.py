@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import fields
 from functools import lru_cache
 from typing import Any
@@ -60,64 +60,76 @@ class Raw:
 class RawAccess:
     """Hands out ``Raw`` connections for reads and write transactions.
 
-    SQLite: one persistent autocommit connection per thread (the event-loop thread, in
-    the server), so a read is a single statement and a write is BEGIN IMMEDIATE…COMMIT.
-    PostgreSQL: a connection from SQLAlchemy's pool, committed or rolled back at the end.
+    One persistent autocommit connection per thread: on SQLite the event-loop thread
+    (opened through the engine's pool, whose "connect" event set the pragmas), on
+    PostgreSQL each of the few worker threads that run database calls.  A read is then a
+    single statement with no BEGIN/ROLLBACK round trips, and a write is an explicit
+    BEGIN (IMMEDIATE on SQLite) … COMMIT.  A PostgreSQL connection that fails is dropped
+    and reopened by the next call.
     """
 
     def __init__(self, engine: Engine, is_sqlite: bool) -> None:
         self._engine = engine
         self._is_sqlite = is_sqlite
         self._local = threading.local()
+        self._opened: list[Any] = []
+        self._lock = threading.Lock()
+        self._begin = "BEGIN IMMEDIATE" if is_sqlite else "BEGIN"
 
-    def _sqlite(self) -> Any:
+    def _conn(self) -> Any:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            # A pooled connection kept for the thread's life: the pool's "connect" event has
-            # already set WAL, synchronous, foreign keys, busy timeout and autocommit on it.
-            conn = self._local.conn = self._engine.raw_connection()
+            if self._is_sqlite:
+                conn = self._engine.raw_connection()
+            else:
+                import psycopg
+
+                url = self._engine.url.set(drivername="postgresql")
+                conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+            self._local.conn = conn
+            with self._lock:
+                self._opened.append(conn)
         return conn
 
     @contextmanager
-    def read(self) -> Iterator[Raw]:
-        if self._is_sqlite:
-            yield Raw(self._sqlite(), translate=False)
-            return
-        conn = self._engine.raw_connection()
+    def _guard(self) -> Iterator[Any]:
+        conn = self._conn()
         try:
-            yield Raw(conn, translate=True)
-        finally:
-            conn.rollback()
-            conn.close()
+            yield conn
+        except Exception as exc:
+            if not self._is_sqlite and _is_disconnect(exc):
+                self._local.conn = None
+            raise
+
+    @contextmanager
+    def read(self) -> Iterator[Raw]:
+        with self._guard() as conn:
+            yield Raw(conn, translate=not self._is_sqlite)
 
     @contextmanager
     def write(self) -> Iterator[Raw]:
-        if self._is_sqlite:
-            conn = self._sqlite()
-            conn.execute("BEGIN IMMEDIATE")
+        with self._guard() as conn:
+            conn.execute(self._begin)
             try:
-                yield Raw(conn, translate=False)
+                yield Raw(conn, translate=not self._is_sqlite)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
-            return
-        conn = self._engine.raw_connection()
-        try:
-            yield Raw(conn, translate=True)
-        except BaseException:
-            conn.rollback()
-            raise
-        else:
-            conn.commit()
-        finally:
-            conn.close()
 
     def dispose(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            with suppress(Exception):  # closing a connection that already broke
+                conn.close()
+        self._local = threading.local()
+
+
+def _is_disconnect(exc: Exception) -> bool:
+    import psycopg
+
+    return isinstance(exc, psycopg.OperationalError)
 
 
 def on(conn: Any, is_sqlite: bool) -> Raw:

@@ -7,8 +7,8 @@ customer is indistinguishable from one that never existed.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import Row
 
@@ -71,18 +71,31 @@ class Customer:
         return cls(**row._mapping)
 
 
-_COLUMNS = columns(Customer, skip=("cards", "bank_accounts"))
-_SELECT = f"SELECT {_COLUMNS} FROM customers"
+_COLUMNS = columns(Customer, skip=("cards", "bank_accounts"), table="c")
+# Two index probes tell whether the payment-method queries are needed at all.
+_SELECT = (
+    f"SELECT {_COLUMNS}, "
+    "EXISTS (SELECT 1 FROM cards WHERE customer_id = c.id), "
+    "EXISTS (SELECT 1 FROM bank_accounts WHERE customer_id = c.id) "
+    "FROM customers c"
+)
 
 
-def with_payment_methods(raw: Raw, found: list[Customer]) -> list[Customer]:
-    """The same customers, each carrying its cards and bank accounts (two queries for any number)."""
-    keys = [c.id for c in found]
-    if not keys:
-        return found
-    card_map = cards.of_customers(raw, keys)
-    bank_map = bank_accounts.of_customers(raw, keys)
-    return [replace(c, cards=tuple(card_map.get(c.id, ())), bank_accounts=tuple(bank_map.get(c.id, ()))) for c in found]
+def with_payment_methods(raw: Raw, rows: list[Sequence[object]]) -> list[Customer]:
+    """Customers from rows of ``_SELECT``, each carrying its cards and bank accounts.
+
+    Two queries for any number of customers; built in one step (``dataclasses.replace``
+    on every customer was the list endpoint's largest cost).
+    """
+    with_cards = [row[0] for row in rows if row[-2]]
+    with_banks = [row[0] for row in rows if row[-1]]
+    card_map = cards.of_customers(raw, with_cards) if with_cards else {}
+    bank_map = bank_accounts.of_customers(raw, with_banks) if with_banks else {}
+    empty: tuple = ()
+    return [
+        Customer(*row[:-2], tuple(card_map.get(row[0], empty)), tuple(bank_map.get(row[0], empty)))  # type: ignore[arg-type]
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,10 +177,11 @@ def get(db: Database, account_id: int, customer_id: int) -> Customer:
 
 
 def _get(raw: Raw, account_id: int, customer_id: int) -> Customer:
-    row = raw.one(f"{_SELECT} WHERE id = :id AND account_id = :account_id", {"id": customer_id, "account_id": account_id})
+    row = raw.one(f"{_SELECT} WHERE c.id = :id AND c.account_id = :account_id",
+                  {"id": customer_id, "account_id": account_id})
     if row is None:
         raise NotFound()
-    return with_payment_methods(raw, [Customer(*row)])[0]
+    return with_payment_methods(raw, [row])[0]
 
 
 def update(
@@ -255,9 +269,12 @@ def list_page(
         offset = (number - 1) * per_page
         items: list[Customer] = []
         if offset < total:
+            # The page's ids come from the index alone (a deferred join): deep pages skip index
+            # entries, not rows, and the EXISTS probes run for the 25 rows shown only.
             rows = raw.all(
-                f"{_SELECT} WHERE {where} ORDER BY id DESC LIMIT :limit OFFSET :offset",
+                f"{_SELECT} WHERE c.id IN (SELECT id FROM customers WHERE {where} "
+                "ORDER BY id DESC LIMIT :limit OFFSET :offset) ORDER BY c.id DESC",
                 {**params, "limit": per_page, "offset": offset},
             )
-            items = with_payment_methods(raw, [Customer(*r) for r in rows])
+            items = with_payment_methods(raw, rows)
     return Page(items, total, per_page, number)
