@@ -77,3 +77,15 @@ def test_the_access_log_holds_no_key_card_cvv_or_account_number(live_server: Liv
     first = by_id[sent_ids[0]]
     assert first["path"] == "/v1/tokens" and first["status"] == 201
     assert {"time", "duration_ms", "bytes"} <= set(first)
+
+
+def test_searches_do_not_put_customers_details_in_the_log(live_server: LiveServer) -> None:
+    key = live_server.merchant("log-privacy").key
+    before = len(live_server.output())
+    r = httpx.get(f"{live_server.url}/v1/customers", params={"email": "jane.doe@example.com", "name": "Jane Doe",
+                  "limit": "5"}, headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 200
+    time.sleep(0.3)
+    logged = live_server.output()[before:]
+    assert '"limit":"5"' in logged and '"email":"[redacted]"' in logged
+    assert "jane.doe" not in logged and "Jane" not in logged

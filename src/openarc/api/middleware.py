@@ -8,8 +8,8 @@
                            ``X-RateLimit-Remaining`` on every answer, 429 with ``Retry-After``
 
 The access log never holds a header value, a body or a key: only the method, the path
-and query (through ``redact.text``, which masks digit runs and keys), the status, sizes
-and timings.
+(through ``redact.text``, which masks digit runs and keys), the query's parameter names
+with values for paging only, the status, sizes and timings.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from openarc import errors, redact
 from openarc.api.errors import error_body, from_error, json_response
 from openarc.services.ratelimit import RateLimiter
+
+#: Query parameters whose values the access log keeps (nothing personal, nothing secret).
+LOGGED_QUERY_VALUES = frozenset({"limit", "page", "include"})
 
 REQUEST_ID = "Request-Id"
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -96,9 +99,10 @@ class RequestLogMiddleware:
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
         }
         if scope.get("query_string"):
-            # Parsed, so that secret parameters (?cvv=…) are masked by name, not only digit runs.
+            # Parameter names are kept, values only for paging: searches carry customers'
+            # emails, names and phones, and secret parameters (?cvv=…) must not appear either.
             query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-            entry["query"] = redact.body(dict(query))
+            entry["query"] = {k: redact.text(v) if k in LOGGED_QUERY_VALUES else redact.REDACTED for k, v in query}
         if scope.get("client"):
             entry["client"] = scope["client"][0]
         return entry

@@ -22,9 +22,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from openarc import errors
-from openarc.dashboard import forms, keys
+from openarc.dashboard import forms
 from openarc.dashboard.session import Session, Sessions
-from openarc.services import customers
+from openarc.services import accounts, customers
 from openarc.services.accounts import Account
 from openarc.services.installation import Secrets
 
@@ -144,7 +144,8 @@ async def _run(view: View, handler: Handler, signed_in: bool) -> Response:
             if view.session is None or view.session.digest is None:
                 return view.redirect("dashboard:signin", _next(view.request))
             try:
-                view.account = await view.ctx.call(keys.account_of_digest, view.ctx.db, view.session.digest)
+                view.account = await view.ctx.call(
+                    accounts.account_of_digest, view.ctx.db, view.session.digest, now=view.ctx.clock.now())
             except errors.Unauthenticated:  # the key was revoked since sign-in
                 response = view.redirect("dashboard:signin", {"notice": "ended"})
                 view.sessions.clear(view.request, response)
@@ -193,7 +194,7 @@ async def index(view: View) -> Response:
 async def signin_form(view: View) -> Response:
     if view.session is not None and view.session.digest is not None:
         try:
-            await view.ctx.call(keys.account_of_digest, view.ctx.db, view.session.digest)
+            await view.ctx.call(accounts.account_of_digest, view.ctx.db, view.session.digest, now=view.ctx.clock.now())
             return view.redirect("dashboard:customers")
         except errors.Unauthenticated:
             pass
@@ -210,8 +211,8 @@ async def signin_form(view: View) -> Response:
 @page(signed_in=False)
 async def signin(view: View) -> Response:
     try:
-        digest = await view.ctx.call(
-            keys.sign_in, view.ctx.db, view.ctx.secrets.api_keys, view.form.get("api_key", ""),
+        _account, digest = await view.ctx.call(
+            accounts.sign_in, view.ctx.db, view.ctx.secrets.api_keys, view.form.get("api_key", ""),
             now=view.ctx.clock.now(),
         )
     except errors.Unauthenticated:

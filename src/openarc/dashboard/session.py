@@ -3,7 +3,8 @@
 The cookie is signed (itsdangerous, under a key derived from the installation secret),
 ``HttpOnly`` (no script can read it), ``SameSite=Strict`` (no other site's page can make
 the browser send it) and scoped to ``/dashboard``.  It holds a random nonce and, once
-signed in, the digest of the API key used; see ``keys.py`` for why a digest.
+signed in, the digest of the API key used (a stolen cookie is not an API key, and revoking
+the key ends the session: ``services.accounts.account_of_digest`` checks it on every request).
 
 Every form carries ``csrf_token`` = HMAC(nonce) under a second derived key; a POST whose
 token does not match the cookie's nonce is refused.  Signing in replaces the nonce, so a

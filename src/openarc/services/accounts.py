@@ -90,7 +90,18 @@ LAST_USED_RESOLUTION = 60
 def authenticate(db: Database, pepper: bytes, presented: str | None, *, now: int) -> Account:
     if not presented or len(presented) > _MAX_KEY_LENGTH:
         raise Unauthenticated()
-    digest = _digest(pepper, presented)
+    return account_of_digest(db, _digest(pepper, presented), now=now)
+
+
+def sign_in(db: Database, pepper: bytes, presented: str, *, now: int) -> tuple[Account, str]:
+    """A valid key's merchant and the key's digest, which a session may keep instead of the key."""
+    presented = presented.strip()
+    account = authenticate(db, pepper, presented, now=now)
+    return account, _digest(pepper, presented)
+
+
+def account_of_digest(db: Database, digest: str, *, now: int) -> Account:
+    """The merchant whose unrevoked key has this digest, or ``Unauthenticated``."""
     with db.raw.read() as raw:
         row = raw.one(_AUTHENTICATE, {"digest": digest})
     # The lookup is by digest; the explicit constant-time comparison keeps it honest
