@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import httpx
-import pytest
 
 from conftest import LiveServer
 
@@ -18,18 +17,18 @@ BANK = {"account_number": "123432575352", "routing_number": "123345349", "first_
         "last_name": "Smith", "account_type": "Personal Savings", "sec_code": "WEB"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known schema/implementation mismatches left: an unknown token_id/default_card_id answers 422 "
-    "(the schema cannot say which ids exist), and a card expiry in the past answers 422 "
-    "(the schema cannot say what 'past' is); see the issue 5 report"
-))
 def test_schemathesis_finds_nothing(live_server: LiveServer, tmp_path: Path) -> None:
-    """All default checks, both encodings, with two merchants' keys, time-bounded."""
+    """All default checks, both encodings, with two merchants' keys, time-bounded.
+
+    One Schemathesis worker: with two threads its generator intermittently fails inside
+    CPython 3.11's compiler ("AST constructor recursion depth mismatch"), a runtime error
+    of the tool, not a finding about OpenArc.
+    """
     for merchant in (live_server.merchant("fuzz-a"), live_server.merchant("fuzz-b")):
         run = subprocess.run(
             [sys.executable, "-m", "schemathesis.cli", "run", f"{live_server.url}/openapi.json",
              "--header", f"Authorization: Bearer {merchant.key}", "--max-examples", "15", "--seed", "20261126",
-             "--workers", "2", "--max-time", "25", "--no-color", "--generation-database", "none"],
+             "--workers", "1", "--max-time", "25", "--no-color", "--generation-database", "none"],
             check=False, capture_output=True, text=True, timeout=150, cwd=tmp_path, env={**os.environ, "NO_COLOR": "1"},
         )
         assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
@@ -76,9 +75,8 @@ def test_another_merchants_ids_answer_404_and_change_nothing(live_server: LiveSe
                     tried += 1
         # Other merchants' ids given in bodies are unknown too.
         assert http.patch(f"/v1/customers/{http.post('/v1/customers', headers=b.headers, json={}).json()['data']['id']}",
-                          headers=b.headers, json={"default_card_id": card_id}).status_code in (404, 422)
-        assert http.post("/v1/bankaccounts", headers=b.headers, data={**BANK, "customer_id": cid}).status_code in (
-            404, 422)
+                          headers=b.headers, json={"default_card_id": card_id}).status_code == 409
+        assert http.post("/v1/bankaccounts", headers=b.headers, data={**BANK, "customer_id": cid}).status_code == 404
         listed = http.get("/v1/customers", headers=b.headers, params={"email": "a@x.com"}).json()
         assert listed["data"] == []
         assert tried >= 6

@@ -59,7 +59,7 @@ def test_default_card_switches_and_stays_unique(client: Client) -> None:
     foreign = tokenize(client)
     patch(client, other, {"token_id": foreign["id"]})
     refused = patch(client, cid, {"default_card_id": foreign["card"]["data"]["id"]})
-    assert refused.status_code == 422 and "default_card_id" in refused.json()["errors"]
+    assert refused.status_code == 409 and "not one of this customer's cards" in refused.json()["message"]
 
 
 def test_concurrent_attachments_leave_exactly_one_default(client: Client) -> None:
@@ -87,10 +87,9 @@ def test_bad_tokens_are_refused_and_change_nothing(client: Client, case: str) ->
         token = tokenize(client, merchant=client.b)["id"]
     before = cards_of(client, cid)
     r = patch(client, cid, {"token_id": token, "name": "Changed Name"})
-    expected = {"used": 409, "expired": 409}.get(case, 422)
-    assert r.status_code == expected, r.text
-    message = r.json()["message"] if expected == 409 else r.json()["errors"]["token_id"][0]
-    assert {"used": "already been used", "expired": "expired"}.get(case, "token id is invalid") in message
+    assert r.status_code == 409, r.text
+    assert r.json()["status_code"] == 409
+    assert {"used": "already been used", "expired": "expired"}.get(case, "not valid") in r.json()["message"]
     after = client.get(f"/v1/customers/{cid}", headers=client.a.headers).json()["data"]
     assert after["card"]["data"] == before and after["name"] is None
 
@@ -137,7 +136,6 @@ def test_bank_accounts(client: Client) -> None:
         ({"sec_code": "XYZ"}, "sec_code", "The selected sec code is invalid."),
         ({"first_name": "J"}, "first_name", "The first name field must be at least 2 characters."),
         ({"last_name": "O'Neil!"}, "last_name", "The last name field format is invalid."),
-        ({"customer_id": "nope"}, "customer_id", "The selected customer id is invalid."),
     ],
 )
 def test_bank_account_field_errors(client: Client, changes: dict, field: str, message: str) -> None:
@@ -146,6 +144,12 @@ def test_bank_account_field_errors(client: Client, changes: dict, field: str, me
     assert r.status_code == 422, r.text
     assert r.json()["errors"] == {field: [message]}
     assert "123432575352" not in r.text
+
+
+def test_bank_account_for_an_unknown_customer_is_404(client: Client) -> None:
+    for customer in ("nope", client.app.state.ctx.ids.customer.encode(999_999)):
+        r = client.post("/v1/bankaccounts", json={**BANK, "customer_id": customer}, headers=client.a.headers)
+        assert r.status_code == 404 and r.json()["message"] == "No such customer: customer_id."
 
 
 def test_bank_account_boundaries_that_pass(client: Client) -> None:
@@ -181,9 +185,9 @@ def test_other_merchants_payment_methods_are_404(client: Client) -> None:
     assert client.delete(f"/v1/customers/{cid}/cards/{card_id}", headers=b.headers).status_code == 404
     assert client.delete(f"/v1/bankaccounts/{bank['id']}", headers=b.headers).status_code == 404
     theirs = new_customer(client, merchant=b)
-    assert patch(client, theirs, {"default_card_id": card_id}, merchant=b).status_code == 422
+    assert patch(client, theirs, {"default_card_id": card_id}, merchant=b).status_code == 409
     refused = client.post("/v1/bankaccounts", json={**BANK, "customer_id": cid}, headers=b.headers)
-    assert refused.status_code == 422 and "customer_id" in refused.json()["errors"]
+    assert refused.status_code == 404 and "customer_id" in refused.json()["message"]
     assert len(cards_of(client, cid)) == 1
 
 

@@ -88,16 +88,14 @@ def test_decline_numbers_answer_409(client: Client, number: str, message: str) -
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"card_number": "4012000098765438"}, "card_number", "The card number field is not a valid card number."),
         ({"card_number": "4012 0000 9876 5439"}, "card_number", "The card number field format is invalid."),
         ({"card_number": "4" * 13}, "card_number", "The card number field must be between 14 and 19 digits."),
         ({"card_number": "4" * 20}, "card_number", "The card number field must be between 14 and 19 digits."),
         ({"card_number": None}, "card_number", "The card number field is required."),
         ({"card_source": "TELEPATHY"}, "card_source", "The selected card source is invalid."),
         ({"card_source": ""}, "card_source", "The card source field is required."),
-        ({"exp_month": "13"}, "exp_month", "The exp month field must be between 1 and 12."),
-        ({"exp_month": "0"}, "exp_month", "The exp month field must be between 1 and 12."),
-        ({"exp_year": "2020"}, "exp_year", "The card has expired."),
+        ({"exp_month": "13"}, "exp_month", "The exp month field must be a month from 1 to 12."),
+        ({"exp_month": "0"}, "exp_month", "The exp month field must be a month from 1 to 12."),
         ({"exp_year": "203"}, "exp_year", "The exp year field must be 2 or 4 digits."),
         ({"cvv": "12"}, "cvv", "The cvv field must be between 3 and 4 digits."),
         ({"cvv": "12345"}, "cvv", "The cvv field must be between 3 and 4 digits."),
@@ -113,6 +111,22 @@ def test_token_field_errors(client: Client, changes: dict, field: str, message: 
     assert r.status_code == 422, r.text
     assert r.json()["errors"] == {field: [message]}
     assert "4012000098765439" not in r.text
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"card_number": "4012000098765438"}, "Invalid Card"),  # fails the Luhn check
+        ({"card_number": "0000000000000000"}, "Invalid Card"),  # Luhn-valid, but no brand
+        ({"exp_year": "2020"}, "The card has expired."),
+        ({"exp_year": "26", "exp_month": "10"}, "The card has expired."),  # October 2026, before today
+    ],
+)
+def test_well_formed_but_unusable_cards_are_409(client: Client, changes: dict, message: str) -> None:
+    r = client.post("/v1/tokens", json={**CARD, **changes}, headers=client.a.headers)
+    assert r.status_code == 409, r.text
+    assert r.json() == {"status": "error", "code": 0, "message": message, "status_code": 409}
+    assert "4012000098765438" not in r.text
 
 
 def test_boundaries_that_pass(client: Client) -> None:

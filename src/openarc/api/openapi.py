@@ -13,18 +13,50 @@ from openarc.api.render import CUSTOMER_INCLUDES
 from openarc.services import bank_accounts, cards, customers
 from openarc.services import validation as v
 
-# Python-`re`-compatible patterns equivalent to the checks in services.validation.
+# Structured checks, as the trimmed value must match them (lengths are spelled in).
 _PATTERNS = {
-    v.letters_and_spaces: r"^(?:[^\W\d_]| )+$",
-    v.letters: r"^[^\W\d_]+$",
-    v.digits: r"^[0-9]+$",
-    v.digits_and_hyphens: r"^[0-9]+(?:-+[0-9]+)*$",
-    v.address: r"^(?:[^\W_]|[ .,#'/&()\-])+$",
+    v.digits_and_hyphens: r"(?=[0-9-]{{{low},{high}}}[ \t\n\r\x0b\x0c]*$)[0-9]+(?:-+[0-9]+)*",
+    v.month: r"(?:0?[1-9]|1[0-2])",
+    v.year: r"(?:[0-9]{{2}}|[0-9]{{4}})",
+}
+
+# The character class of each free-text check (the server trims, then matches these).
+_CLASSES = {getattr(v, name): cls for name, cls in v.CLASSES.items()} | {v.digits: "[0-9]"}
+# For classes that can match spaces: the characters a trimmed value can start and end with.
+_EDGES = {
+    v.letters_and_spaces: r"[^\W\d_]",
+    v.alphanumeric_words: r"[^\W_]",
+    v.address: r"[^\W_]|[.,#'/&()\-]",
+    v.printable: r"[^ \x00-\x1f\x7f-\x9f]",
+}
+
+
+def _trimmed_core(rule: v.Text) -> str:
+    """A value of ``low``..``high`` allowed characters that starts and ends with a non-space.
+
+    Spelled without lookarounds (first, middle, last), so generators can draw from it.
+    """
+    any_char, low, high = f"(?:{_CLASSES[rule.check]})", rule.min or 1, rule.max
+    edge = _EDGES.get(rule.check)
+    if edge is None:  # the class has no spaces: a plain count will do
+        return f"{any_char}{{{low},{'' if high is None else high}}}"
+    edge = f"(?:{edge})"
+    middle = f"{{{max(low - 2, 0)},{'' if high is None else high - 2}}}"
+    if low >= 2:
+        return f"{edge}{any_char}{middle}{edge}"
+    return f"{edge}(?:{any_char}{middle}{edge})?"
+
+# JSON numbers a check accepts where digit counts alone would say more.
+_INTEGERS: dict[object, list[dict[str, object]]] = {
+    v.month: [{"type": "integer", "minimum": 1, "maximum": 12}],
+    v.year: [{"type": "integer", "minimum": 10, "maximum": 99}, {"type": "integer", "minimum": 1000, "maximum": 9999}],
 }
 
 _NULL = {"type": "null"}
 #: Blank text: trimmed to nothing, it means "not given" (and clears the field on PATCH).
-_BLANK = {"type": "string", "pattern": r"^\s*$"}
+_BLANK = {"type": "string", "pattern": r"^[ \t\n\r\x0b\x0c]*$"}
+#: The whitespace the server trims from around a value (validation.WHITESPACE).
+_WS = r"[ \t\n\r\x0b\x0c]*"
 
 
 def _choices(rule: v.Text) -> list[str] | None:
@@ -51,10 +83,22 @@ def field_schema(rule: v.Text, *, form: bool = False) -> dict[str, object]:
         text["maxLength"] = rule.max
     if rule.check is v.email:
         text["format"] = "email"
+    elif rule.check in _CLASSES:
+        # The server trims surrounding whitespace before checking, so the pattern says the
+        # same: optional whitespace around a core of allowed characters whose length (not
+        # the raw string's) is bounded, starting and ending with a non-space.
+        text.pop("minLength", None)
+        text.pop("maxLength", None)
+        text["pattern"] = rf"^{_WS}(?:{_trimmed_core(rule)}){_WS}$"
     elif rule.check in _PATTERNS:
-        text["pattern"] = _PATTERNS[rule.check]
+        text.pop("minLength", None)
+        text.pop("maxLength", None)
+        low, high = rule.min or 1, rule.max if rule.max is not None else ""
+        text["pattern"] = f"^{_WS}" + _PATTERNS[rule.check].format(low=low, high=high) + f"{_WS}$"
     variants = [text]
-    if rule.numbers and not form:
+    if rule.numbers and not form and rule.check in _INTEGERS:
+        variants += _INTEGERS[rule.check]
+    elif rule.numbers and not form:
         # A JSON number is read as its decimal text, so its digits obey the length bounds.
         number: dict[str, object] = {"type": "integer", "minimum": 10 ** ((rule.min or 1) - 1) if rule.min else 0}
         if rule.max is not None:
@@ -92,7 +136,8 @@ ERRORS = {
     "400": _error("Malformed request: body, id or include", "Error"),
     "401": _error("Missing, unknown or revoked API key", "Unauthenticated"),
     "404": _error("No such object for this merchant", "Error"),
-    "409": _error("Refused: a declined card, a used or expired token", "Error"),
+    "409": _error("Refused: an invalid, expired or declined card; a used, expired or unknown token; "
+                  "a default card that is not the customer's", "Error"),
     "405": _error("Method not allowed on this path", "Error"),
     "413": _error("Body over the size limit", "Error"),
     "415": _error("Body in an unsupported encoding", "Error"),
@@ -121,7 +166,7 @@ _INCLUDE = {
     "name": "include",
     "in": "query",
     "required": False,
-    "schema": {"type": "string", "pattern": rf"^[\s,]*(?:(?:{_ONE_INCLUDE})(?:\s*,[\s,]*(?:{_ONE_INCLUDE}))*)?[\s,]*$"},
+    "schema": {"type": "string", "pattern": rf"^[ \t\n\r\x0b\x0c,]*(?:(?:{_ONE_INCLUDE})(?:{_WS},[ \t\n\r\x0b\x0c,]*(?:{_ONE_INCLUDE}))*)?[ \t\n\r\x0b\x0c,]*$"},
     "description": f"Comma-separated extra includes: {', '.join(CUSTOMER_INCLUDES)}",
 }
 
@@ -190,7 +235,8 @@ def document() -> dict[str, object]:
                     "operationId": "updateCustomer",
                     "summary": "Update a customer (an empty string clears a field)",
                     "requestBody": _BODY,
-                    "responses": _responses({"200": _ok("The updated customer", "CustomerEnvelope")}, *auth_errors, "404"),
+                    "responses": _responses({"200": _ok("The updated customer", "CustomerEnvelope")},
+                                            *auth_errors, "404", "409"),
                 },
                 "delete": {
                     "operationId": "deleteCustomer",
@@ -222,7 +268,7 @@ def document() -> dict[str, object]:
                     "operationId": "createBankAccount",
                     "summary": "Create a bank account, bound to a customer when customer_id is given",
                     "requestBody": _body("BankAccountInput", required=True),
-                    "responses": _responses({"201": _ok("The bank account", "BankAccountEnvelope")}, *auth_errors),
+                    "responses": _responses({"201": _ok("The bank account", "BankAccountEnvelope")}, *auth_errors, "404"),
                 },
             },
             "/v1/bankaccounts/{bank_account_id}": {

@@ -11,6 +11,7 @@ from openarc.ids import Ids
 from openarc.services.bank_accounts import BankAccount
 from openarc.services.cards import Card, Token
 from openarc.services.customers import Customer, Page
+from openarc.services.validation import WHITESPACE
 from openarc.timefmt import readable
 
 #: Includes a customer can carry; card, bank_account and charge are always embedded (spec §5.1).
@@ -24,7 +25,8 @@ def includes(raw: object, available: Sequence[str] = CUSTOMER_INCLUDES) -> tuple
         return ()
     if not isinstance(raw, str):
         raise BadRequest("Requested a invalid Include Parameter: include must be a comma-separated string.")
-    wanted = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    parts = (part.strip(WHITESPACE) for part in raw.split(","))
+    wanted = tuple(dict.fromkeys(part for part in parts if part))
     unknown = [name for name in wanted if name not in available]
     if unknown:
         raise BadRequest(f"Requested a invalid Include Parameter: {', '.join(unknown)}.")

@@ -15,16 +15,12 @@ from sqlalchemy import Row, select
 from openarc.db import Database
 from openarc.db.raw import Raw, by_customer
 from openarc.db.tables import bank_accounts
-from openarc.errors import Invalid, NotFound
+from openarc.errors import NotFound
 from openarc.services import validation as v
 from openarc.services.owners import lock_customer
 
 ACCOUNT_TYPES = ("Personal Checking", "Personal Savings", "Business Checking", "Business Savings")
 SEC_CODES = ("CCD", "PPD", "TEL", "WEB")
-
-
-def _alphanumeric_words(value: str) -> bool:
-    return all(c.isalnum() or c == " " for c in value)
 
 
 RULES: dict[str, v.Text] = {
@@ -35,8 +31,8 @@ RULES: dict[str, v.Text] = {
     "routing_number": v.Text(
         v.digits, min=9, max=9, required=True, numbers=True, size_message="The {attr} field must be 9 digits.",
     ),
-    "first_name": v.Text(_alphanumeric_words, min=2, max=50, required=True),
-    "last_name": v.Text(_alphanumeric_words, min=2, max=50, required=True),
+    "first_name": v.Text(v.alphanumeric_words, min=2, max=50, required=True),
+    "last_name": v.Text(v.alphanumeric_words, min=2, max=50, required=True),
     "company_name": v.Text(v.printable, min=2, max=100),
     "account_type": v.Text(v.one_of(*ACCOUNT_TYPES), required=True, message=v.IN),
     "sec_code": v.Text(v.one_of(*SEC_CODES), message=v.IN),
@@ -78,7 +74,7 @@ def create(
         is_default = 0
         if customer_id is not None:
             if not lock_customer(conn, account_id, customer_id):
-                raise Invalid.one("customer_id", "The selected customer id is invalid.")
+                raise NotFound("No such customer: customer_id.")
             has_default = conn.execute(
                 select(bank_accounts.c.id).where(bank_accounts.c.customer_id == customer_id, bank_accounts.c.is_default == 1)
             ).first()

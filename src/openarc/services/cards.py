@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Row, select
 from openarc.db import Database
 from openarc.db.raw import Raw, by_customer
 from openarc.db.tables import cards, tokens
-from openarc.errors import Conflict, Invalid, NotFound
+from openarc.errors import Conflict, NotFound
 from openarc.services import validation as v
 
 CARD_SOURCES = ("MANUAL", "PHONE", "MAIL", "INTERNET", "SWIPE")
@@ -39,8 +39,10 @@ TOKEN_RULES: dict[str, v.Text] = {
         v.digits, min=14, max=19, required=True, numbers=True,
         size_message="The {attr} field must be between {min} and {max} digits.",
     ),
-    "exp_month": v.Text(v.digits, min=1, max=2, required=True, numbers=True),
-    "exp_year": v.Text(v.digits, min=2, max=4, required=True, numbers=True),
+    "exp_month": v.Text(v.month, min=1, max=2, required=True, numbers=True,
+                        message="The {attr} field must be a month from 1 to 12."),
+    "exp_year": v.Text(v.year, min=2, max=4, required=True, numbers=True,
+                       message="The {attr} field must be 2 or 4 digits."),
     "cvv": v.Text(
         v.digits, min=3, max=4, required=True, numbers=True,
         size_message="The {attr} field must be between {min} and {max} digits.",
@@ -135,18 +137,13 @@ def fingerprint(key: bytes, account_id: int, number: str) -> str:
     return "".join(_FINGERPRINT_ALPHABET[b % len(_FINGERPRINT_ALPHABET)] for b in digest[:16])
 
 
-def expiry(month: str, year: str, now_year: int, now_month: int) -> tuple[str, str] | dict[str, list[str]]:
-    """Normalised (``"04"``, ``"2027"``), or the errors of a bad or past date."""
-    m = int(month)
-    if not 1 <= m <= 12:
-        return {"exp_month": ["The exp month field must be between 1 and 12."]}
-    y = int(year)
+def expiry(month: str, year: str, now_year: int, now_month: int) -> tuple[str, str] | None:
+    """Normalised (``"04"``, ``"2027"``) from validated text, or None when already past."""
+    m, y = int(month), int(year)
     if len(year) == 2:
         y += 2000
-    elif len(year) != 4:
-        return {"exp_year": ["The exp year field must be 2 or 4 digits."]}
     if (y, m) < (now_year, now_month):
-        return {"exp_year": ["The card has expired."]}
+        return None
     return f"{m:02d}", str(y)
 
 
@@ -160,19 +157,15 @@ def tokenize(
     """Validate a card and keep only its safe parts; the token is single use and expires."""
     values = v.clean(TOKEN_RULES, body, partial=False)
     number = values["card_number"] or ""
-    errors: dict[str, list[str]] = {}
-    if not luhn_ok(number):
-        errors["card_number"] = ["The card number field is not a valid card number."]
-    elif brand_of(number) is None:
-        errors["card_number"] = ["The card number field is not a supported card brand."]
+    # Well-formed but unusable cards are refused as PayArc refuses them: a 409 business
+    # error ("Invalid Card" is the body PayArc's own sandbox sent), not a 422.
+    if not luhn_ok(number) or brand_of(number) is None:
+        raise Conflict("Invalid Card")
     exp = expiry(values["exp_month"] or "", values["exp_year"] or "", *today)
-    if isinstance(exp, dict):
-        errors.update(exp)
-    if errors:
-        raise Invalid(errors)
+    if exp is None:
+        raise Conflict("The card has expired.")
     if number in DECLINES:
         raise Conflict(DECLINES[number])
-    assert isinstance(exp, tuple)
     authorized = values["authorize_card"] == "1"
     record = {
         "account_id": account_id,
@@ -226,8 +219,10 @@ def attach_token(conn: Connection, account_id: int, customer_id: int, token_id: 
     ).first()
     if consumed is None:
         found = conn.execute(select(tokens.c.used).where(*mine)).first()
+        # An unknown token (or another merchant's) is refused like a spent one: 409, as the
+        # spec recommends for PATCH token_id, and nothing of the PATCH is applied.
         if found is None:
-            raise Invalid.one("token_id", "The selected token id is invalid.")
+            raise Conflict("The token is not valid.")
         raise Conflict("The token has already been used." if found.used else "The token has expired.")
     has_default = conn.execute(
         select(cards.c.id).where(cards.c.customer_id == customer_id, cards.c.is_default == 1)
@@ -242,7 +237,7 @@ def attach_token(conn: Connection, account_id: int, customer_id: int, token_id: 
 def set_default(conn: Connection, account_id: int, customer_id: int, card_id: int, *, now: int) -> None:
     owned = (cards.c.customer_id == customer_id, cards.c.account_id == account_id)
     if conn.execute(select(cards.c.id).where(cards.c.id == card_id, *owned)).first() is None:
-        raise Invalid.one("default_card_id", "The selected default card id is invalid.")
+        raise Conflict("The default card is not one of this customer's cards.")
     # Clear first: the partial unique index allows one default per customer at any instant.
     conn.execute(cards.update().where(*owned, cards.c.is_default == 1, cards.c.id != card_id).values(is_default=0, updated_at=now))
     conn.execute(cards.update().where(cards.c.id == card_id).values(is_default=1, updated_at=now))

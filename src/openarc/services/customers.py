@@ -231,9 +231,9 @@ def delete(db: Database, account_id: int, customer_id: int) -> None:
 
 def page_number(raw: object, field: str, default: int) -> int:
     """A positive integer from a query parameter, or ``Invalid`` naming it."""
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    text = str(raw).strip()
+    text = str(raw)
     if not (text.isascii() and text.isdigit()) or len(text) > 18:
         raise Invalid.one(field, f"The {field} field must be an integer.")
     value = int(text)

@@ -19,22 +19,53 @@ Check = Callable[[str], bool]
 
 FORMAT = "The {attr} field format is invalid."
 
+#: What trimming removes: ASCII whitespace, like PHP's trim() in Laravel's TrimStrings
+#: (and exactly what the OpenAPI document's patterns allow around a value).
+WHITESPACE = " \t\n\r\x0b\x0c"
+
 # The WHATWG "valid email address" production (what browsers check in <input type=email>).
 _EMAIL = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
 )
-_ADDRESS = re.compile(r"(?:[^\W_]|[ .,#'/&()\-])+")
 _DIGITS_HYPHEN = re.compile(r"[0-9]+(?:-+[0-9]+)*")
+
+#: One allowed character of each free-text check, as a Python ``re`` alternation.  The
+#: checks below match these exactly, and the OpenAPI document publishes the same classes,
+#: so the server and its contract cannot disagree about what a "letter" is.
+CLASSES: dict[str, str] = {
+    "letters": r"[^\W\d_]",
+    "letters_and_spaces": r"[^\W\d_]| ",
+    "alphanumeric_words": r"[^\W_]| ",
+    "address": r"[^\W_]|[ .,#'/&()\-]",
+    # Anything but control characters (which also keeps NUL out of PostgreSQL).
+    "printable": r"[^\x00-\x1f\x7f-\x9f]",
+}
+_FULL = {name: re.compile(f"(?:{cls})+") for name, cls in CLASSES.items()}
 
 
 def letters(value: str) -> bool:
     """Letters of any script, accented ones included."""
-    return value.isalpha()
+    return _FULL["letters"].fullmatch(value) is not None
 
 
 def letters_and_spaces(value: str) -> bool:
-    return all(c.isalpha() or c == " " for c in value)
+    return _FULL["letters_and_spaces"].fullmatch(value) is not None
+
+
+def alphanumeric_words(value: str) -> bool:
+    """Letters and digits of any script, and spaces (``John III``)."""
+    return _FULL["alphanumeric_words"].fullmatch(value) is not None
+
+
+def address(value: str) -> bool:
+    """Letters, digits, spaces and ordinary address punctuation (. , # ' / & ( ) -)."""
+    return _FULL["address"].fullmatch(value) is not None
+
+
+def printable(value: str) -> bool:
+    """Any text without control characters."""
+    return _FULL["printable"].fullmatch(value) is not None
 
 
 def digits(value: str) -> bool:
@@ -46,9 +77,14 @@ def digits_and_hyphens(value: str) -> bool:
     return _DIGITS_HYPHEN.fullmatch(value) is not None
 
 
-def address(value: str) -> bool:
-    """Letters, digits, spaces and ordinary address punctuation (. , # ' / & ( ) -)."""
-    return _ADDRESS.fullmatch(value) is not None
+def month(value: str) -> bool:
+    """A calendar month: 1–12, optionally zero-padded."""
+    return value.isascii() and value.isdigit() and len(value) <= 2 and 1 <= int(value) <= 12
+
+
+def year(value: str) -> bool:
+    """A year of 2 or 4 digits (``31`` means 2031)."""
+    return value.isascii() and value.isdigit() and len(value) in (2, 4)
 
 
 def email(value: str) -> bool:
@@ -62,11 +98,6 @@ def one_of(*allowed: str) -> Check:
 
 
 IN = "The selected {attr} is invalid."
-
-
-def printable(value: str) -> bool:
-    """Any text without control characters (which also keeps NUL out of PostgreSQL)."""
-    return value.isprintable()
 
 
 @dataclass(frozen=True)
@@ -100,7 +131,7 @@ def normalise(rule: Text, value: object) -> object:
     if value is None:
         return None
     if isinstance(value, str):
-        value = value.strip()
+        value = value.strip(WHITESPACE)
         return value or None
     # Numbers become their decimal text, sign and all, so "-5" fails a digits rule as text would.
     if rule.numbers and isinstance(value, int) and not isinstance(value, bool):
