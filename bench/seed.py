@@ -64,6 +64,10 @@ def seed(database_url: str, count: int) -> tuple[str, list[tuple[str, str]], flo
                 f"UPDATE accounts SET customers_created = {count}, customer_count = {count} WHERE id = {account_id}"
             )
             cursor.execute("COMMIT") if ctx.db.is_sqlite else raw_conn.commit()
+            # Planner statistics, as a database that has lived with its data would have them.
+            cursor.execute("ANALYZE")
+            if not ctx.db.is_sqlite:
+                raw_conn.commit()
             cursor.execute("SELECT min(id), max(id) FROM customers WHERE account_id = " + str(account_id))
             low, high = cursor.fetchone()
         finally:

@@ -269,11 +269,12 @@ def list_page(
         offset = (number - 1) * per_page
         items: list[Customer] = []
         if offset < total:
-            # The page's ids come from the index alone (a deferred join): deep pages skip index
-            # entries, not rows, and the EXISTS probes run for the 25 rows shown only.
+            # The page's ids come from the index alone (a deferred join, written as a derived
+            # table so PostgreSQL runs it first): deep pages skip index entries, not rows, and
+            # the EXISTS probes run for the 25 rows shown only.
             rows = raw.all(
-                f"{_SELECT} WHERE c.id IN (SELECT id FROM customers WHERE {where} "
-                "ORDER BY id DESC LIMIT :limit OFFSET :offset) ORDER BY c.id DESC",
+                f"{_SELECT} JOIN (SELECT id FROM customers WHERE {where} "
+                "ORDER BY id DESC LIMIT :limit OFFSET :offset) AS page ON page.id = c.id ORDER BY c.id DESC",
                 {**params, "limit": per_page, "offset": offset},
             )
             items = with_payment_methods(raw, rows)
