@@ -14,9 +14,11 @@ the stateful Python peer.  Ratios are to the uvicorn ceiling's mean, as the issu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -103,18 +105,23 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full = [part.replace("{port}", str(self.port)) for part in cmd]
+        # Its own process group, so that stopping it also stops the worker processes it spawns.
         self.process = subprocess.Popen(full, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, cwd=tempfile.gettempdir())
+                                        stderr=subprocess.DEVNULL, cwd=tempfile.gettempdir(),
+                                        start_new_session=True)
         wait_ready(self.url + ready_path, self.process)
         self.rss = RssPeak(self.process.pid)
 
     def stop(self) -> int:
         peak = self.rss.stop()
-        self.process.terminate()
+        os.killpg(self.process.pid, signal.SIGTERM)
         try:
             self.process.wait(15)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            pass
+        with contextlib.suppress(ProcessLookupError):  # whatever is left of the group
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
         return peak
 
 
@@ -136,11 +143,21 @@ def fresh_database(engine: str, workdir: Path, postgres_url: str, label: str) ->
         return f"sqlite:///{workdir / (label + '.db')}"
     import psycopg
 
-    name = f"bench_{label}"
+    name = f"bench_{label}_{os.getpid()}"
     with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     return postgres_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_database(url: str, postgres_url: str) -> None:
+    """Leave nothing behind on a PostgreSQL server the bench was pointed at."""
+    if url.startswith("sqlite"):
+        return
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 def openarc(engine: str, size: int, args: argparse.Namespace, workdir: Path) -> list[Row]:
@@ -168,6 +185,7 @@ def openarc(engine: str, size: int, args: argparse.Namespace, workdir: Path) -> 
             rows.append(Row(subject, name, loadgen.run(server.url, script, args.seconds)))
     finally:
         peak = server.stop()
+        drop_database(url, args.postgres_url)
     for row in rows:
         row.rss = peak
     return rows
@@ -177,7 +195,7 @@ def localstripe(args: argparse.Namespace, workdir: Path) -> list[Row]:
     exe = shutil.which("localstripe", path=str(Path(PYTHON).parent))
     if exe is None:
         return []
-    server = Server([exe, "--port", "{port}"], ready_path="/v1/customers")
+    server = Server([exe, "--port", "{port}", "--from-scratch"], ready_path="/v1/customers")
     auth = {"Authorization": "Bearer sk_test_bench"}
     rows = []
     try:

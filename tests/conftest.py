@@ -7,8 +7,10 @@ tests where the client library and the wire matter.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -135,6 +137,7 @@ def start_server(
         stderr=subprocess.STDOUT,
         cwd=workdir,
         env={**os.environ, **(env or {})},
+        start_new_session=True,  # its own group: stopping it stops granian's workers too
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -154,12 +157,14 @@ def start_server(
 
 
 def stop_server(server: LiveServer) -> None:
-    server.process.terminate()
+    os.killpg(server.process.pid, signal.SIGTERM)
     try:
         server.process.wait(10)
     except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
+        pass
+    with contextlib.suppress(ProcessLookupError):  # no worker outlives its test
+        os.killpg(server.process.pid, signal.SIGKILL)
+    server.process.wait()
 
 
 @pytest.fixture(scope="module")

@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         try:
             yield
         finally:
-            app.state.ctx.db.dispose()
+            app.state.ctx.close()
 
     routes = [
         *customers.routes,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
-
-import anyio
-import anyio.to_thread
 
 from openarc.clock import Clock
 from openarc.config import Settings
@@ -29,18 +28,26 @@ class AppContext:
     secrets: Secrets
     ids: Ids
     clock: Clock
-    _limiter: anyio.CapacityLimiter | None = field(default=None, repr=False)
+    _executor: ThreadPoolExecutor | None = field(default=None, repr=False)
 
     async def call(self, fn: Callable[..., T], /, *args: object, **kwargs: object) -> T:
         """Run a (synchronous) service call.
 
         SQLite answers in microseconds from a local file, so its calls run inline on
-        the event loop; a PostgreSQL round trip would stall the loop, so those go to
-        a worker thread.
+        the event loop; a PostgreSQL round trip would stall the loop, so those go to a
+        small pool of threads, each with its own persistent connection (db.raw).  The
+        pool is ours, not AnyIO's: its threads stop when the app does (AnyIO's idle
+        workers outlived a granian worker's event loop and kept the process from exiting).
         """
         if self.db.is_sqlite:
             return fn(*args, **kwargs)
-        if self._limiter is None:
-            # Few threads, each with its own persistent connection (db.raw): bounded connections.
-            self._limiter = anyio.CapacityLimiter(DATABASE_THREADS)
-        return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs), limiter=self._limiter)
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="openarc-db")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        """Stop the database threads and close every connection."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        self.db.dispose()

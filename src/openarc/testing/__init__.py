@@ -13,8 +13,10 @@ standard library is used here, so this works with nothing but OpenArc installed.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -131,6 +133,7 @@ class SandboxServer:
                 [sys.executable, "-m", "openarc", "serve", "--sandbox", "--host", "127.0.0.1", "--port", str(port),
                  "--database", database_url],
                 stdout=out, stderr=subprocess.STDOUT, cwd=folder, env={**os.environ, "OPENARC_SANDBOX": "1"},
+                start_new_session=True,  # its own process group: stop() reaches granian's worker too
             )
         server = cls(f"http://127.0.0.1:{port}", key, database_url, process, log)
         atexit.register(server.stop)
@@ -152,9 +155,11 @@ class SandboxServer:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.terminate()
+            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                pass
+        with contextlib.suppress(ProcessLookupError):  # a worker left behind by a stuck shutdown
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
