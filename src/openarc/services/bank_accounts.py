@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 
 from openarc.db import Database
 from openarc.db.raw import Raw, by_customer
@@ -55,9 +55,6 @@ class BankAccount:
     created_at: int
     updated_at: int
 
-    @classmethod
-    def of(cls, row: Row) -> BankAccount:
-        return cls(**row._mapping)
 
 
 def mask(number: str) -> str:

@@ -14,7 +14,7 @@ import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, select
 
 from openarc.db import Database
 from openarc.db.raw import Raw, by_customer
@@ -84,9 +84,6 @@ class Card:
     created_at: int
     updated_at: int
 
-    @classmethod
-    def of(cls, row: Row) -> Card:
-        return cls(**row._mapping)
 
 
 @dataclass(frozen=True, slots=True)

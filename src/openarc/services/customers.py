@@ -10,8 +10,6 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Row
-
 from openarc.db import Database
 from openarc.db.raw import Raw, columns, on
 from openarc.db.tables import accounts, customers
@@ -66,9 +64,6 @@ class Customer:
     cards: tuple[Card, ...] = ()
     bank_accounts: tuple[BankAccount, ...] = ()
 
-    @classmethod
-    def of(cls, row: Row) -> Customer:
-        return cls(**row._mapping)
 
 
 _COLUMNS = columns(Customer, skip=("cards", "bank_accounts"), table="c")
