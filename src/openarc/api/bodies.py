@@ -7,6 +7,7 @@ flat ``dict``; which keys matter is the services' business.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable
 from urllib.parse import parse_qsl
 
 import orjson
@@ -24,14 +25,19 @@ async def read(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise TooLarge(f"The request body is larger than {limit} bytes.")
-    chunks: list[bytes] = []
+    return await collect(request.stream(), limit)
+
+
+async def collect(chunks: AsyncIterable[bytes], limit: int) -> bytes:
+    """A body's chunks joined, refusing (413) as soon as they pass ``limit`` bytes."""
+    parts: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    async for chunk in chunks:
         size += len(chunk)
         if size > limit:
             raise TooLarge(f"The request body is larger than {limit} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def parse(content_type: str | None, body: bytes) -> dict[str, object]:

@@ -9,10 +9,13 @@ it has an answer gets the replay, never a 409.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openarc import errors
+from openarc.api import bodies
 from openarc.api.auth import bearer
 from openarc.api.context import AppContext
 from openarc.api.errors import from_error
@@ -58,7 +61,7 @@ class IdempotencyMiddleware:
         now = ctx.clock.now()
         account = await ctx.call(accounts.authenticate, ctx.db, ctx.secrets.api_keys, token, now=now)
         key = service.validate_key(raw_key)
-        body = await _read_body(receive, ctx.settings.max_body_bytes)
+        body = await bodies.collect(_chunks(receive), ctx.settings.max_body_bytes)
         path = scope["path"] + (f"?{scope['query_string'].decode('latin-1')}" if scope.get("query_string") else "")
         digest = service.request_hash(ctx.secrets.derive("idempotency"), body, headers.get("content-type", ""))
         ttl = ctx.settings.idempotency_ttl_seconds
@@ -103,20 +106,15 @@ class IdempotencyMiddleware:
             await ctx.call(service.purge, ctx.db, now=now, ttl=ttl)
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
+async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
+    """The request body's chunks straight from ASGI (no Request object exists yet)."""
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise errors.BadRequest("The client went away before sending the whole body.")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise errors.TooLarge(f"The request body is larger than {limit} bytes.")
-        chunks.append(chunk)
+        yield message.get("body", b"")
         if not message.get("more_body", False):
-            return b"".join(chunks)
+            return
 
 
 def _replaying(body: bytes, receive: Receive) -> Receive:
