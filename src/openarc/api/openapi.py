@@ -24,9 +24,9 @@ _PATTERNS = {
 _CLASSES = {getattr(v, name): cls for name, cls in v.CLASSES.items()} | {v.digits: "[0-9]"}
 # For classes that can match spaces: the characters a trimmed value can start and end with.
 _EDGES = {
-    v.letters_and_spaces: r"[^\W\d_]",
-    v.alphanumeric_words: r"[^\W_]",
-    v.address: r"[^\W_]|[.,#'/&()\-]",
+    v.letters_and_spaces: r"\p{L}",
+    v.alphanumeric_words: r"\p{L}|\p{N}",
+    v.address: r"\p{L}|\p{N}|[.,#'/&()\-]",
     v.printable: r"[^ \x00-\x1f\x7f-\x9f]",
 }
 

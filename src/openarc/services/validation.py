@@ -10,6 +10,7 @@ are trimmed and an empty string means null.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -30,42 +31,52 @@ _EMAIL = re.compile(
 )
 _DIGITS_HYPHEN = re.compile(r"[0-9]+(?:-+[0-9]+)*")
 
-#: One allowed character of each free-text check, as a Python ``re`` alternation.  The
-#: checks below match these exactly, and the OpenAPI document publishes the same classes,
-#: so the server and its contract cannot disagree about what a "letter" is.
+#: One allowed character of each free-text check, as the OpenAPI document publishes it:
+#: ECMA-262 regex classes (JSON Schema's dialect), where "letter" is the Unicode category
+#: L and "digit" the category N.  The checks below test exactly those categories, so the
+#: server and its contract agree on every script (\w would be ASCII-only in ECMA).
 CLASSES: dict[str, str] = {
-    "letters": r"[^\W\d_]",
-    "letters_and_spaces": r"[^\W\d_]| ",
-    "alphanumeric_words": r"[^\W_]| ",
-    "address": r"[^\W_]|[ .,#'/&()\-]",
+    "letters": r"\p{L}",
+    "letters_and_spaces": r"\p{L}| ",
+    "alphanumeric_words": r"\p{L}|\p{N}| ",
+    "address": r"\p{L}|\p{N}|[ .,#'/&()\-]",
     # Anything but control characters (which also keeps NUL out of PostgreSQL).
     "printable": r"[^\x00-\x1f\x7f-\x9f]",
 }
-_FULL = {name: re.compile(f"(?:{cls})+") for name, cls in CLASSES.items()}
+_ADDRESS_PUNCTUATION = frozenset(" .,#'/&()-")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _is_letter(c: str) -> bool:
+    return unicodedata.category(c)[0] == "L"
+
+
+def _is_letter_or_digit(c: str) -> bool:
+    return unicodedata.category(c)[0] in "LN"
 
 
 def letters(value: str) -> bool:
     """Letters of any script, accented ones included."""
-    return _FULL["letters"].fullmatch(value) is not None
+    return bool(value) and all(_is_letter(c) for c in value)
 
 
 def letters_and_spaces(value: str) -> bool:
-    return _FULL["letters_and_spaces"].fullmatch(value) is not None
+    return bool(value) and all(c == " " or _is_letter(c) for c in value)
 
 
 def alphanumeric_words(value: str) -> bool:
     """Letters and digits of any script, and spaces (``John III``)."""
-    return _FULL["alphanumeric_words"].fullmatch(value) is not None
+    return bool(value) and all(c == " " or _is_letter_or_digit(c) for c in value)
 
 
 def address(value: str) -> bool:
     """Letters, digits, spaces and ordinary address punctuation (. , # ' / & ( ) -)."""
-    return _FULL["address"].fullmatch(value) is not None
+    return bool(value) and all(c in _ADDRESS_PUNCTUATION or _is_letter_or_digit(c) for c in value)
 
 
 def printable(value: str) -> bool:
     """Any text without control characters."""
-    return _FULL["printable"].fullmatch(value) is not None
+    return bool(value) and _CONTROL.search(value) is None
 
 
 def digits(value: str) -> bool:
