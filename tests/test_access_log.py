@@ -69,7 +69,8 @@ def test_the_access_log_holds_no_key_card_cvv_or_account_number(live_server: Liv
     output = live_server.output()
     for secret in (merchant.key, merchant.key[6:], CARD_NUMBER, BANK_ACCOUNT):
         assert secret not in output
-    assert re.search(rf"(?<![\d.]){CVV}(?!\d)", output) is None
+    # Request ids (hex) and durations may hold the CVV's digits by chance: look for it as a value of its own.
+    assert re.search(rf"(?<![0-9A-Za-z.]){CVV}(?![0-9A-Za-z.])", output) is None
     entries = [e for e in _log_lines(live_server) if e.get("event") == "request"]
     assert len(entries) >= 9
     by_id = {e["request_id"]: e for e in entries}
