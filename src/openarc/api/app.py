@@ -6,13 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from openarc import dashboard
 from openarc.api import docs
 from openarc.api.context import AppContext
 from openarc.api.errors import HANDLERS
+from openarc.api.front import Front, Shortcut
 from openarc.api.idempotency import IdempotencyMiddleware
 from openarc.api.middleware import RateLimitMiddleware, RequestLogMiddleware
 from openarc.api.routes import bank_accounts, cards, customers, tokens
@@ -36,7 +37,7 @@ def build_context(settings: Settings, clock: Clock | None = None, *, serving: bo
     return AppContext(settings=settings, db=db, secrets=secrets, ids=Ids(secrets.derive("ids")), clock=clock)
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Front:
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
@@ -57,21 +58,20 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # The one place the API and the dashboard meet (architecture: the factory mounts it).
         *dashboard.routes,
     ]
-    # Outermost first: every answer gets its Request-Id and log line, 429s come before any
-    # database work, and idempotency sits next to the routes.
-    middleware = [
-        Middleware(RequestLogMiddleware, enabled=settings.access_log),
-        Middleware(RateLimitMiddleware, limit=settings.rate_limit),
-        Middleware(IdempotencyMiddleware),
-    ]
-    app = Starlette(routes=routes, middleware=middleware, exception_handlers=HANDLERS, lifespan=lifespan)
+    app = Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)
+    # Built inside out (see api.front): every answer gets its Request-Id and log line, 429s
+    # come before any database work, and idempotency sits next to the routes.
+    chain: ASGIApp = Shortcut(app, **customers.shortcut)
+    chain = IdempotencyMiddleware(chain)
+    chain = RateLimitMiddleware(chain, limit=settings.rate_limit)
+    chain = RequestLogMiddleware(chain, enabled=settings.access_log)
     if settings.sandbox:
         from openarc import sandbox  # only a sandbox server pays for it
 
-        sandbox.install(app)
-    return app
+        chain = sandbox.install(app, chain)
+    return Front(app, chain)
 
 
-def app_from_env() -> Starlette:
+def app_from_env() -> Front:
     """Entry point for ASGI servers (``granian --factory openarc.api.app:app_from_env``)."""
     return create_app(Settings.from_env())

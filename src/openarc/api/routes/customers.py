@@ -83,3 +83,11 @@ routes = [
     resource("/v1/customers", post=create, get=list_),
     resource("/v1/customers/{customer_id}", get=retrieve, patch=update, delete=delete),
 ]
+
+#: The calls clients make most, answered by ``api.front.Shortcut`` without Starlette's router.
+shortcut = {
+    "path": "/v1/customers",
+    "param": "customer_id",
+    "collection": {"POST": create, "GET": list_},
+    "item": {"GET": retrieve},
+}
