@@ -12,6 +12,7 @@ from typing import TypeVar
 from openarc.clock import Clock
 from openarc.config import Settings
 from openarc.db import Database
+from openarc.db.group import GroupCommit
 from openarc.ids import Ids
 from openarc.services.installation import Secrets
 
@@ -29,6 +30,7 @@ class AppContext:
     ids: Ids
     clock: Clock
     _executor: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _group: GroupCommit | None = field(default=None, repr=False)
 
     async def call(self, fn: Callable[..., T], /, *args: object, **kwargs: object) -> T:
         """Run a (synchronous) service call.
@@ -45,9 +47,26 @@ class AppContext:
             self._executor = ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="openarc-db")
         return await asyncio.get_running_loop().run_in_executor(self._executor, partial(fn, *args, **kwargs))
 
+    async def write(self, fn: Callable[..., T], /, *args: object, **kwargs: object) -> T:
+        """Run ``fn(raw, *args, **kwargs)`` in a write transaction; its result once committed.
+
+        On SQLite the transaction is shared with the other writes of the same event-loop
+        tick (db.group); on PostgreSQL, whose commits are concurrent, each call has its own.
+        """
+        if self.db.is_sqlite:
+            if self._group is None:
+                self._group = GroupCommit(self.db.raw)
+            return await self._group.run(fn, *args, **kwargs)
+        return await self.call(_in_transaction, self.db, fn, *args, **kwargs)
+
     def close(self) -> None:
         """Stop the database threads and close every connection."""
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
         self.db.dispose()
+
+
+def _in_transaction(db: Database, fn: Callable[..., T], /, *args: object, **kwargs: object) -> T:
+    with db.raw.write() as raw:
+        return fn(raw, *args, **kwargs)

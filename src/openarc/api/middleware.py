@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openarc import errors, redact
@@ -35,15 +34,24 @@ from openarc.services.ratelimit import RateLimiter
 #: Query parameters whose values the access log keeps (nothing personal, nothing secret).
 LOGGED_QUERY_VALUES = frozenset({"limit", "page", "include"})
 
-REQUEST_ID = "Request-Id"
+REQUEST_ID = b"request-id"
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
-def request_id_of(headers: Headers) -> str:
+def header(scope: Scope, name: bytes) -> bytes | None:
+    """One request header's raw value (ASGI servers give names in lower case), without
+    building a ``Headers`` object on the path every request takes."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value
+    return None
+
+
+def request_id_of(scope: Scope) -> str:
     """The client's ``Request-Id`` (or ``X-Request-Id``) when it is short, plain and holds
     nothing the redactor would mask; otherwise a new one."""
-    given = headers.get("request-id") or headers.get("x-request-id") or ""
-    if _SANE_ID.fullmatch(given) and redact.text(given) == given:
+    given = (header(scope, b"request-id") or header(scope, b"x-request-id") or b"").decode("latin-1")
+    if given and _SANE_ID.fullmatch(given) and redact.text(given) == given:
         return given
     return uuid.uuid4().hex
 
@@ -63,7 +71,7 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = time.perf_counter()
-        rid = request_id_of(Headers(scope=scope))
+        rid = request_id_of(scope)
         status = 0
         size = 0
 
@@ -71,7 +79,7 @@ class RequestLogMiddleware:
             nonlocal status, size
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID] = rid
+                message["headers"] = [*message.get("headers", ()), (REQUEST_ID, rid.encode())]
             elif message["type"] == "http.response.body":
                 size += len(message.get("body", b""))
             await send(message)
@@ -123,15 +131,16 @@ class RateLimitMiddleware:
         if self.limiter is None or scope["type"] != "http" or not scope["path"].startswith("/v1/"):
             return await self.app(scope, receive, send)
         verdict = self.limiter.hit(_who(scope), time.time())
-        extra = {"X-RateLimit-Limit": str(verdict.limit), "X-RateLimit-Remaining": str(verdict.remaining)}
+        extra = [(b"x-ratelimit-limit", str(verdict.limit).encode()),
+                 (b"x-ratelimit-remaining", str(verdict.remaining).encode())]
         if not verdict.allowed:
             response = from_error(errors.TooManyRequests(verdict.reset_in))
-            response.headers.update({**extra, "X-RateLimit-Reset": str(verdict.reset_at)})
+            response.raw_headers += [*extra, (b"x-ratelimit-reset", str(verdict.reset_at).encode())]
             return await response(scope, receive, send)
 
         async def send_with_limits(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).update(extra)
+                message["headers"] = [*message.get("headers", ()), *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_limits)
@@ -140,8 +149,8 @@ class RateLimitMiddleware:
 def _who(scope: Scope) -> bytes:
     """Whom a request counts against: its ``Authorization`` value (hashed, so memory holds no
     keys), or, without one, its client address."""
-    auth = Headers(scope=scope).get("authorization")
+    auth = header(scope, b"authorization")
     if auth:
-        return hashlib.sha256(auth.encode("utf-8", "surrogateescape")).digest()
+        return hashlib.sha256(auth).digest()
     client = scope.get("client")
     return b"addr:" + (client[0] if client else "").encode()

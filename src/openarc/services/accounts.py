@@ -8,7 +8,6 @@ constant time.  Every failure is the same ``Unauthenticated``.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ class IssuedKey:
 
 
 def _digest(pepper: bytes, key: str) -> str:
-    return hmac.new(pepper, key.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    return hmac.digest(pepper, key.encode("utf-8", "surrogatepass"), "sha256").hex()
 
 
 def validate_name(name: str) -> str:

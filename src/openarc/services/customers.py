@@ -150,19 +150,29 @@ _COUNT_CREATED = (
 )
 
 
+def clean(body: Mapping[str, object]) -> dict[str, object]:
+    """A new customer's fields, validated (``Invalid`` names every field that is wrong)."""
+    return v.clean(RULES, body, partial=False)
+
+
 def create(db: Database, account_id: int, body: Mapping[str, object], *, now: int) -> Customer:
-    values = v.clean(RULES, body, partial=False)
+    values = clean(body)
     with db.raw.write() as raw:
-        # Bumping the merchant's counters locks its row: prefixes and totals stay exact.
-        ordinal = raw.one(_COUNT_CREATED, {"account_id": account_id})[0]
-        record = {
-            **values,
-            "account_id": account_id,
-            "invoice_prefix": invoice_prefix(account_id, ordinal - 1),
-            "created_at": now,
-            "updated_at": now,
-        }
-        key = raw.one(_INSERT, record)[0]
+        return insert(raw, account_id, values, now=now)
+
+
+def insert(raw: Raw, account_id: int, values: Mapping[str, object], *, now: int) -> Customer:
+    """Store a customer whose fields ``clean`` accepted, inside the caller's write transaction."""
+    # Bumping the merchant's counters locks its row: prefixes and totals stay exact.
+    ordinal = raw.one(_COUNT_CREATED, {"account_id": account_id})[0]
+    record = {
+        **values,
+        "account_id": account_id,
+        "invoice_prefix": invoice_prefix(account_id, ordinal - 1),
+        "created_at": now,
+        "updated_at": now,
+    }
+    key = raw.one(_INSERT, record)[0]
     return Customer(id=key, payment_overdue=None, source_id=None, **record)
 
 

@@ -16,6 +16,7 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -31,8 +32,9 @@ class Secrets:
     def derive(self, purpose: str) -> bytes:
         return hmac.new(self.root, purpose.encode(), hashlib.sha256).digest()
 
-    @property
+    @cached_property
     def api_keys(self) -> bytes:
+        """The key API keys are hashed under (every request needs it: derived once)."""
         return self.derive("api-keys")
 
 

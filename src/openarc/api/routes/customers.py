@@ -20,9 +20,9 @@ def customer_key(ctx: AppContext, request: Request) -> int:
 async def create(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
-    body = await bodies.form_or_json(request, ctx.settings.max_body_bytes)
+    values = customers.clean(await bodies.form_or_json(request, ctx.settings.max_body_bytes))
     now = ctx.clock.now()
-    created = await ctx.call(customers.create, ctx.db, account.id, body, now=now)
+    created = await ctx.write(customers.insert, account.id, values, now=now)
     return json_response(render.one(render.customer(created, ctx.ids, now)), 201)
 
 

@@ -1,0 +1,99 @@
+"""Group commit for SQLite: the write transactions of one event-loop tick share one COMMIT.
+
+On this kind of machine a COMMIT in WAL mode costs about 65 µs (the dirty pages of the
+table and its five indexes written to the WAL), an INSERT about 18 µs: committing each
+create on its own spends most of its time committing.  Here every write submitted while
+the event loop runs one batch of ready callbacks is queued; the next iteration runs them
+all in one ``BEGIN IMMEDIATE … COMMIT``, each inside its own SAVEPOINT so a failing one
+(a validation or constraint error) is rolled back alone, and only after the COMMIT has
+returned does any of them get its result.  Nobody is answered before their write is as
+durable as the ``synchronous`` setting makes a single commit.
+
+The batch runs synchronously in one callback on the event-loop thread: the write lock is
+never held across an ``await``, so a write elsewhere on the same thread (a SQLAlchemy
+``db.write()``) cannot find it taken by a transaction that is waiting for the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from openarc.db.raw import Raw, RawAccess
+
+T = TypeVar("T")
+
+#: A batch larger than this is split, so one commit's latency stays bounded.
+MAX_BATCH = 256
+
+
+@dataclass(slots=True)
+class _Write:
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    future: asyncio.Future[Any]
+    result: Any = None
+    error: BaseException | None = None
+
+
+@dataclass
+class GroupCommit:
+    raw: RawAccess
+    _queue: list[_Write] = field(default_factory=list)
+    _scheduled: bool = False
+    #: Batches and writes committed (for the benchmark's report and the tests).
+    batches: int = 0
+    writes: int = 0
+
+    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``fn(raw, *args, **kwargs)`` inside the next group transaction; its result once committed."""
+        loop = asyncio.get_running_loop()
+        write = _Write(fn, args, kwargs, loop.create_future())
+        self._queue.append(write)
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush)
+        return await write.future
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        queue, self._queue = self._queue, []
+        for start in range(0, len(queue), MAX_BATCH):
+            self._commit(queue[start:start + MAX_BATCH])
+
+    def _commit(self, batch: list[_Write]) -> None:
+        alone = len(batch) == 1
+        try:
+            with self.raw.write() as raw:
+                for write in batch:
+                    if write.future.cancelled():  # its client went away before the batch ran
+                        continue
+                    if alone:
+                        write.result = write.fn(raw, *write.args, **write.kwargs)
+                    else:
+                        _in_savepoint(raw, write)
+        except BaseException as exc:  # noqa: BLE001 - the transaction failed as a whole: so did every write
+            for write in batch:
+                write.error = write.error or exc
+        self.batches += 1
+        self.writes += len(batch)
+        for write in batch:
+            if write.future.cancelled():
+                continue
+            if write.error is not None:
+                write.future.set_exception(write.error)
+            else:
+                write.future.set_result(write.result)
+
+
+def _in_savepoint(raw: Raw, write: _Write) -> None:
+    raw.run("SAVEPOINT one_write", {})
+    try:
+        write.result = write.fn(raw, *write.args, **write.kwargs)
+    except Exception as exc:  # noqa: BLE001 - handed to its own caller, the others go on
+        write.error = exc
+        raw.run("ROLLBACK TO one_write", {})
+    raw.run("RELEASE one_write", {})

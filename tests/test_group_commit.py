@@ -1,0 +1,87 @@
+"""Group commit (db.group): the writes of one event-loop tick share one SQLite transaction,
+yet each succeeds or fails on its own and nobody hears of a write before it is committed."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from openarc.api.app import build_context
+from openarc.config import Settings
+from openarc.db.raw import Raw
+from openarc.errors import Invalid
+from openarc.services import accounts, customers
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path) -> Settings:
+    # Group commit is SQLite's; PostgreSQL commits each write on its own (tested everywhere else).
+    return Settings(database_url=f"sqlite:///{tmp_path / 'group.db'}")
+
+
+def _count(path: str) -> int:
+    with sqlite3.connect(path) as other:  # a second connection sees only what was committed
+        return other.execute("SELECT count(*) FROM customers").fetchone()[0]
+
+
+def test_a_tick_of_writes_is_one_transaction_and_each_fails_alone(sqlite_settings: Settings) -> None:
+    ctx = build_context(sqlite_settings)
+    path = sqlite_settings.database_url.removeprefix("sqlite:///")
+    account = accounts.ensure_account(ctx.db, "group", now=1)
+    committed_when_answered: list[int] = []
+
+    def insert(raw: Raw, i: int) -> customers.Customer:
+        if i == 3:
+            customers.insert(raw, account.id, customers.clean({"name": "Never Stored"}), now=1)
+            raise Invalid.one("name", "refused after writing")
+        return customers.insert(raw, account.id, customers.clean({"name": f"Person {chr(97 + i)}"}), now=1)
+
+    async def one(i: int) -> customers.Customer:
+        created = await ctx.write(insert, i)
+        committed_when_answered.append(_count(path))
+        return created
+
+    async def main() -> list[customers.Customer | BaseException]:
+        return await asyncio.gather(*(one(i) for i in range(8)), return_exceptions=True)
+
+    try:
+        results = asyncio.run(main())
+    finally:
+        ctx.close()
+    assert isinstance(results[3], Invalid)
+    created = [r for r in results if isinstance(r, customers.Customer)]
+    assert len(created) == 7
+    # One batch, and every caller was answered only once all seven rows were committed.
+    assert ctx._group is not None and (ctx._group.batches, ctx._group.writes) == (1, 8)
+    assert committed_when_answered == [7] * 7
+    # The failed write's row was rolled back; the others' prefixes are distinct.
+    assert _count(path) == 7
+    assert len({c.invoice_prefix for c in created}) == 7
+
+
+def test_a_write_whose_caller_went_away_is_not_run(sqlite_settings: Settings) -> None:
+    ctx = build_context(sqlite_settings)
+    path = sqlite_settings.database_url.removeprefix("sqlite:///")
+    account = accounts.ensure_account(ctx.db, "group", now=1)
+
+    def insert(raw: Raw, name: str) -> customers.Customer:
+        return customers.insert(raw, account.id, customers.clean({"name": name}), now=1)
+
+    async def main() -> list[object]:
+        first = asyncio.ensure_future(ctx.write(insert, "First Person"))
+        gone = asyncio.ensure_future(ctx.write(insert, "Gone Person"))
+        await asyncio.sleep(0)  # both are queued; the batch runs on the next tick
+        gone.cancel()
+        return await asyncio.gather(first, gone, return_exceptions=True)
+
+    try:
+        first, gone = asyncio.run(main())
+    finally:
+        ctx.close()
+    assert isinstance(first, customers.Customer) and isinstance(gone, asyncio.CancelledError)
+    assert _count(path) == 1
