@@ -104,3 +104,25 @@ def test_ids_beyond_64_bits_are_404_not_500(client: Client) -> None:
 def test_zip_needs_digits_between_hyphens(client: Client, value: object) -> None:
     r = client.post("/v1/customers", json={"zip": value}, headers=client.a.headers)
     assert r.status_code == 422 and list(r.json()["errors"]) == ["zip"]
+
+
+def test_the_form_parser_reads_bodies_exactly_as_parse_qsl() -> None:
+    import random
+    from urllib.parse import parse_qsl
+
+    from openarc.api import bodies
+    from openarc.errors import BadRequest
+
+    rng = random.Random(7)
+    alphabet = b"ab=&%+2F0E8C;x \xc3\xa9"
+    samples = [b"a=1&&b=", b"a=%zz&b=a+b%2Bc", b"%41=%E2%82%AC", b"=x&y=", b"a=b=c", b"a=%E2%82", b"a"]
+    samples += [bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 14))) for _ in range(5000)]
+    for sample in samples:
+        try:
+            expected = dict(parse_qsl(sample.decode(), keep_blank_values=True, errors="strict"))
+        except UnicodeDecodeError:
+            with pytest.raises(BadRequest):
+                bodies.parse(bodies.FORM, sample)
+            continue
+        if sample.strip():
+            assert bodies.parse(bodies.FORM, sample) == expected, sample

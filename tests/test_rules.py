@@ -69,3 +69,20 @@ def test_redaction_masks_card_data_and_keys() -> None:
     assert redact.headers({"Authorization": "Bearer oa_sk_abc", "Accept": "*/*"}) == {
         "Authorization": "[redacted]", "Accept": "*/*"}
     assert "oa_sk_" not in redact.text("key=oa_sk_abcDEF-123 in a query")
+
+
+def test_the_ascii_fast_path_agrees_with_the_unicode_categories() -> None:
+    import unicodedata
+
+    from openarc.services import validation as v
+
+    for c in map(chr, range(128)):
+        letter = unicodedata.category(c)[0] == "L"
+        letter_or_digit = unicodedata.category(c)[0] in "LN"
+        assert v.letters(c) is letter, repr(c)
+        assert v.letters_and_spaces(c) is (letter or c == " "), repr(c)
+        assert v.alphanumeric_words(c) is (letter_or_digit or c == " "), repr(c)
+        assert v.address(c) is (letter_or_digit or c in " .,#'/&()-"), repr(c)
+    for check in (v.letters, v.letters_and_spaces, v.alphanumeric_words, v.address):
+        assert check("") is False
+    assert v.letters_and_spaces("José Ñúñez") and not v.letters_and_spaces("José 2")

@@ -14,6 +14,7 @@ with values for paging only, the status, sizes and timings.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import sys
@@ -56,16 +57,46 @@ def request_id_of(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-def _stderr_line(line: bytes) -> None:
-    sys.stderr.write(line.decode() + "\n")
-    sys.stderr.flush()
+class StderrLines:
+    """Log lines to stderr, written together once per event-loop tick.
+
+    A write and a flush per request cost about a fifth of a retrieve (a system call
+    each); the lines of one tick share one.  Outside an event loop a line is written
+    at once.  A full disk or a closed stderr never fails a request.
+    """
+
+    def __init__(self) -> None:
+        self._lines: list[bytes] = []
+        self._scheduled = False
+
+    def __call__(self, line: bytes) -> None:
+        self._lines.append(line)
+        if self._scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return self.flush()
+        self._scheduled = True
+        loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._scheduled = False
+        lines, self._lines = self._lines, []
+        if not lines:
+            return
+        try:
+            sys.stderr.write(b"\n".join(lines).decode() + "\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            return
 
 
 class RequestLogMiddleware:
-    def __init__(self, app: ASGIApp, *, enabled: bool = True, write: Callable[[bytes], None] = _stderr_line) -> None:
+    def __init__(self, app: ASGIApp, *, enabled: bool = True, write: Callable[[bytes], None] | None = None) -> None:
         self.app = app
         self.enabled = enabled
-        self.write = write
+        self.write = write or StderrLines()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -116,10 +147,7 @@ class RequestLogMiddleware:
         return entry
 
     def _log(self, entry: dict[str, object]) -> None:
-        try:
-            self.write(orjson.dumps(entry))
-        except (OSError, ValueError):  # a full disk or a closed stderr must not fail the request
-            return
+        self.write(orjson.dumps(entry))
 
 
 class RateLimitMiddleware:

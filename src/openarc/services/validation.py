@@ -55,22 +55,38 @@ def _is_letter_or_digit(c: str) -> bool:
     return unicodedata.category(c)[0] in "LN"
 
 
+# ASCII text (nearly all input) is checked with one regex; in ASCII, category L is exactly
+# A-Z a-z and category N exactly 0-9, so both ways give the same answer.
+_ASCII_LETTERS = re.compile(r"[A-Za-z]+")
+_ASCII_LETTERS_AND_SPACES = re.compile(r"[A-Za-z ]+")
+_ASCII_WORDS = re.compile(r"[A-Za-z0-9 ]+")
+_ASCII_ADDRESS = re.compile(r"[A-Za-z0-9 .,#'/&()\-]+")
+
+
 def letters(value: str) -> bool:
     """Letters of any script, accented ones included."""
+    if value.isascii():
+        return _ASCII_LETTERS.fullmatch(value) is not None
     return bool(value) and all(_is_letter(c) for c in value)
 
 
 def letters_and_spaces(value: str) -> bool:
+    if value.isascii():
+        return _ASCII_LETTERS_AND_SPACES.fullmatch(value) is not None
     return bool(value) and all(c == " " or _is_letter(c) for c in value)
 
 
 def alphanumeric_words(value: str) -> bool:
     """Letters and digits of any script, and spaces (``John III``)."""
+    if value.isascii():
+        return _ASCII_WORDS.fullmatch(value) is not None
     return bool(value) and all(c == " " or _is_letter_or_digit(c) for c in value)
 
 
 def address(value: str) -> bool:
     """Letters, digits, spaces and ordinary address punctuation (. , # ' / & ( ) -)."""
+    if value.isascii():
+        return _ASCII_ADDRESS.fullmatch(value) is not None
     return bool(value) and all(c in _ADDRESS_PUNCTUATION or _is_letter_or_digit(c) for c in value)
 
 
