@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -43,6 +44,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.ctx = build_context(settings, clock, serving=True)
+        # Everything alive now (modules, the app, the database's metadata) lives as long as
+        # the process: keep it out of the collector's full passes, which otherwise scanned
+        # it all and paused the event loop for ~25 ms about once a second under a create load.
+        gc.freeze()
         try:
             yield
         finally:

@@ -83,6 +83,10 @@ class Database:
             self._checkpointer.stop()
 
 
+#: Bytes of WAL kept on disk after it is reset (see db.checkpoint).
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
+
+
 def _configure_sqlite(engine: Engine, synchronous: str, *, automatic_checkpoints: bool) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -95,6 +99,9 @@ def _configure_sqlite(engine: Engine, synchronous: str, *, automatic_checkpoints
         cur.execute("PRAGMA busy_timeout=10000")
         if not automatic_checkpoints:
             cur.execute("PRAGMA wal_autocheckpoint=0")
+            # The WAL is reused from its start once a checkpoint has copied all of it;
+            # this cuts a WAL that a burst grew back to this size when that happens.
+            cur.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
         cur.close()
 
     @event.listens_for(engine, "begin")
