@@ -12,7 +12,7 @@ from typing import TypeVar
 from openarc.clock import Clock
 from openarc.config import Settings
 from openarc.db import Database
-from openarc.db.group import GroupCommit
+from openarc.db.group import GroupCommit, WriterLock
 from openarc.ids import Ids
 from openarc.services.installation import Secrets
 
@@ -55,7 +55,9 @@ class AppContext:
         """
         if self.db.is_sqlite:
             if self._group is None:
-                self._group = GroupCommit(self.db.raw)
+                assert self.db.path is not None
+                lock = WriterLock(self.db.path.with_name(self.db.path.name + "-writer"))
+                self._group = GroupCommit(self.db.raw, lock)
             return await self._group.run(fn, *args, **kwargs)
         return await self.call(_in_transaction, self.db, fn, *args, **kwargs)
 
@@ -64,6 +66,8 @@ class AppContext:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+        if self._group is not None and self._group.lock is not None:
+            self._group.lock.close()
         self.db.dispose()
 
 

@@ -17,8 +17,12 @@ never held across an ``await``, so a write elsewhere on the same thread (a SQLAl
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from openarc.db.raw import Raw, RawAccess
@@ -27,6 +31,32 @@ T = TypeVar("T")
 
 #: A batch larger than this is split, so one commit's latency stays bounded.
 MAX_BATCH = 256
+
+
+class WriterLock:
+    """An exclusive ``flock`` on a file beside the database, held around each group commit.
+
+    SQLite lets one writer in at a time; a second process's ``BEGIN IMMEDIATE`` finds the
+    lock taken and SQLite's busy handler sleeps 1, 2, 5, 10… ms between retries, long after
+    the first commit (about 0.6 ms) is done.  With two workers that put 34 ms on the
+    create p99.  Workers that queue on a kernel lock instead are woken the moment it is
+    released.  (A separate file, never the database itself: closing any descriptor of the
+    database would drop the POSIX locks SQLite holds on it.)  Writers that do not take
+    it (the CLI, the dashboard's SQLAlchemy writes) still meet SQLite's own lock and
+    its busy timeout, so correctness never depends on this file.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def __enter__(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self._fd)
 
 
 @dataclass(slots=True)
@@ -42,6 +72,8 @@ class _Write:
 @dataclass
 class GroupCommit:
     raw: RawAccess
+    #: Serving processes of one SQLite file take turns through this (see ``WriterLock``).
+    lock: WriterLock | None = None
     _queue: list[_Write] = field(default_factory=list)
     _scheduled: bool = False
     #: Batches and writes committed (for the benchmark's report and the tests).
@@ -67,7 +99,7 @@ class GroupCommit:
     def _commit(self, batch: list[_Write]) -> None:
         alone = len(batch) == 1
         try:
-            with self.raw.write() as raw:
+            with self.lock or nullcontext(), self.raw.write() as raw:
                 for write in batch:
                     if write.future.cancelled():  # its client went away before the batch ran
                         continue
