@@ -4,7 +4,8 @@
     python bench/run.py --sizes 10000 --engines sqlite --seconds 3   # a quick look
 
 For each engine and size it seeds a merchant straight into a fresh database, starts a real
-`openarc serve`, and drives it with wrk (32 connections, loopback only, time-bounded):
+`openarc serve` (with one worker, then two: ``--workers``), and drives it with wrk
+(32 connections, loopback only, time-bounded):
 create (varied names, emails, phones), retrieve (1,000 random ids), list (limit 25, with
 total), list filtered by email, and a deep page (page 1,000).  In the same run it measures
 the trivial-ASGI ceiling (uvicorn and granian, once before and once after) and localstripe,
@@ -161,31 +162,42 @@ def drop_database(url: str, postgres_url: str) -> None:
 
 
 def openarc(engine: str, size: int, args: argparse.Namespace, workdir: Path) -> list[Row]:
+    """Seed once, then serve the same database with each worker count in turn."""
     url = fresh_database(engine, workdir, args.postgres_url, f"{engine}_{size}")
     key, sample, took = seeding.seed(url, size)
     print(f"  seeded {size:,} customers on {engine} in {took:.1f} s", flush=True)
-    env = {"OPENARC_RATE_LIMIT": "0", "OPENARC_SECRET_KEY": "", "OPENARC_DATABASE_URL": url}
-    server = Server([PYTHON, "-m", "openarc", "serve", "--port", "{port}", "--database", url,
-                     "--workers", str(args.workers)], env=env, ready_path="/openapi.json")
-    subject = f"OpenArc {engine} {size:,}" + (f" ×{args.workers}w" if args.workers > 1 else "")
+    scenarios: list[tuple[str, Path]] = []
+    if sample:
+        scenarios.append(("retrieve", loadgen.lua_paths(workdir, "retrieve", key, [f"/v1/customers/{i}" for i, _ in sample])))
+    scenarios.append(("list", loadgen.lua_paths(workdir, "list", key, ["/v1/customers?limit=25"])))
+    if sample:
+        emails = [f"/v1/customers?limit=25&email={e.replace('@', '%40')}" for _, e in sample]
+        scenarios.append(("list by email", loadgen.lua_paths(workdir, "filtered", key, emails)))
+    if size >= 25_000:
+        scenarios.append(("list page 1000", loadgen.lua_paths(workdir, "deep", key, ["/v1/customers?limit=25&page=1000"])))
+    scenarios.append(("create", loadgen.lua_create(workdir, key)))
     rows: list[Row] = []
     try:
-        scenarios: list[tuple[str, Path]] = []
-        if sample:
-            scenarios.append(("retrieve", loadgen.lua_paths(workdir, "retrieve", key, [f"/v1/customers/{i}" for i, _ in sample])))
-        scenarios.append(("list", loadgen.lua_paths(workdir, "list", key, ["/v1/customers?limit=25"])))
-        if sample:
-            emails = [f"/v1/customers?limit=25&email={e.replace('@', '%40')}" for _, e in sample]
-            scenarios.append(("list by email", loadgen.lua_paths(workdir, "filtered", key, emails)))
-        if size >= 25_000:
-            scenarios.append(("list page 1000", loadgen.lua_paths(workdir, "deep", key, ["/v1/customers?limit=25&page=1000"])))
-        scenarios.append(("create", loadgen.lua_create(workdir, key)))
+        for workers in args.workers:
+            rows += _serve_and_load(engine, size, url, workers, scenarios, args.seconds)
+    finally:
+        drop_database(url, args.postgres_url)
+    return rows
+
+
+def _serve_and_load(engine: str, size: int, url: str, workers: int, scenarios: list[tuple[str, Path]],
+                    seconds: int) -> list[Row]:
+    env = {"OPENARC_RATE_LIMIT": "0", "OPENARC_SECRET_KEY": "", "OPENARC_DATABASE_URL": url}
+    server = Server([PYTHON, "-m", "openarc", "serve", "--port", "{port}", "--database", url,
+                     "--workers", str(workers)], env=env, ready_path="/openapi.json")
+    subject = f"OpenArc {engine} {size:,} ×{workers}w"
+    rows: list[Row] = []
+    try:
         for name, script in scenarios:
             loadgen.run(server.url, script, 1)  # warm-up (caches, connections)
-            rows.append(Row(subject, name, loadgen.run(server.url, script, args.seconds)))
+            rows.append(Row(subject, name, loadgen.run(server.url, script, seconds)))
     finally:
         peak = server.stop()
-        drop_database(url, args.postgres_url)
     for row in rows:
         row.rss = peak
     return rows
@@ -231,11 +243,12 @@ def main() -> int:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--engines", default="sqlite,postgres")
     parser.add_argument("--seconds", type=int, default=5, help="per scenario")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", default="1,2", help="worker counts to serve each database with")
     parser.add_argument("--postgres-url", default=os.environ.get("POSTGRES_URL", ""))
     parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument("--output", type=Path, help="also write the table (markdown) here")
     args = parser.parse_args()
+    args.workers = [int(w) for w in str(args.workers).split(",") if w]
     if shutil.which("wrk") is None:
         print("bench: wrk is missing (Debian package wrk); bench/run installs it", file=sys.stderr)
         return 2
@@ -265,7 +278,7 @@ def main() -> int:
         f"Command: {' '.join(['python', 'bench/run.py', *sys.argv[1:]])}",
         (f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; wrk -t2 -c32 on the same cores; "
-         f"OpenArc with {args.workers} worker(s), rate limit off, access log on"),
+         f"OpenArc with {'/'.join(map(str, args.workers))} worker(s) (×Nw), rate limit off, access log on"),
         f"Ceiling (uvicorn, mean of before/after): {ceiling_rps:,.0f} req/s",
         "",
         table(ceilings + rows, ceiling_rps),
