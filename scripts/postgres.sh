@@ -13,9 +13,12 @@ postgres_start() {
     chown postgres "$POSTGRES_DIR"
     as=(runuser -u postgres --)
   fi
+  # (From /, which the postgres user can enter: the caller's directory may be private.)
+  cd / || return 1
   "${as[@]}" "$bin/initdb" -D "$POSTGRES_DIR/data" -U openarc --auth=trust -E UTF8 >/dev/null
   "${as[@]}" "$bin/pg_ctl" -D "$POSTGRES_DIR/data" -l "$POSTGRES_DIR/log" -w -o \
     "-c listen_addresses=127.0.0.1 -p $POSTGRES_PORT -k $POSTGRES_DIR -c fsync=off -c max_connections=300" start >/dev/null
+  cd - >/dev/null || return 1
   POSTGRES_BIN=$bin
   POSTGRES_AS=("${as[@]}")
   POSTGRES_URL="postgresql://openarc@127.0.0.1:$POSTGRES_PORT/postgres"
@@ -24,7 +27,7 @@ postgres_start() {
 
 postgres_stop() {
   if [ -n "${POSTGRES_DIR:-}" ] && [ -d "$POSTGRES_DIR/data" ]; then
-    "${POSTGRES_AS[@]}" "$POSTGRES_BIN/pg_ctl" -D "$POSTGRES_DIR/data" -m fast -w stop >/dev/null || true
+    (cd / && "${POSTGRES_AS[@]}" "$POSTGRES_BIN/pg_ctl" -D "$POSTGRES_DIR/data" -m fast -w stop >/dev/null) || true
     rm -rf "$POSTGRES_DIR"
   fi
 }
