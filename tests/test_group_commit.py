@@ -85,3 +85,28 @@ def test_a_write_whose_caller_went_away_is_not_run(sqlite_settings: Settings) ->
         ctx.close()
     assert isinstance(first, customers.Customer) and isinstance(gone, asyncio.CancelledError)
     assert _count(path) == 1
+
+
+def test_the_writer_lock_admits_one_holder_at_a_time(tmp_path: Path) -> None:
+    import threading
+
+    from openarc.db.group import WriterLock
+
+    first, second = WriterLock(tmp_path / "db-writer"), WriterLock(tmp_path / "db-writer")
+    entered = threading.Event()
+
+    def take_second() -> None:
+        with second:
+            entered.set()
+
+    try:
+        with first:
+            waiter = threading.Thread(target=take_second)
+            waiter.start()
+            # Separate opens of the file conflict like separate processes do.
+            assert not entered.wait(0.2)
+        assert entered.wait(5)  # woken as soon as the first holder let go
+        waiter.join()
+    finally:
+        first.close()
+        second.close()

@@ -86,3 +86,38 @@ def test_the_ascii_fast_path_agrees_with_the_unicode_categories() -> None:
     for check in (v.letters, v.letters_and_spaces, v.alphanumeric_words, v.address):
         assert check("") is False
     assert v.letters_and_spaces("José Ñúñez") and not v.letters_and_spaces("José 2")
+
+
+def test_redaction_shortcut_changes_nothing() -> None:
+    """``redact.text`` skips its substitutions when a quick search finds nothing to mask: on random
+    text it must answer exactly what the three substitutions alone would."""
+    import random
+    import re
+
+    from openarc import redact
+
+    api_key = re.compile(r"oa_sk_[A-Za-z0-9_-]+")
+    bearer = re.compile(r"(?i)(bearer\s+)\S+")
+    digits = re.compile(r"(?<!\d)(?:\d[ -]?){7,}\d(?!\d)")
+
+    def slow(value: str) -> str:
+        value = api_key.sub(redact.REDACTED, value)
+        value = bearer.sub(lambda m: m.group(1) + redact.REDACTED, value)
+        return digits.sub(redact.REDACTED, value)
+
+    rng = random.Random(11)
+    alphabet = "0123456789 -abOASKoa_sk_BeArEr\t/"
+    for _ in range(20_000):
+        value = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        assert redact.text(value) == slow(value), value
+
+
+def test_access_log_timestamps_match_datetime() -> None:
+    import random
+    from datetime import UTC, datetime
+
+    from openarc.api.middleware import _timestamp
+
+    rng = random.Random(5)
+    for now in [0.0, 0.9995, 1.0, 1_795_697_494.2489996, *(rng.uniform(0, 4e9) for _ in range(20_000))]:
+        assert _timestamp(now) == datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"), now

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 import sys
 import time
 import traceback
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from urllib.parse import parse_qsl
 
 import orjson
@@ -54,7 +55,7 @@ def request_id_of(scope: Scope) -> str:
     given = (header(scope, b"request-id") or header(scope, b"x-request-id") or b"").decode("latin-1")
     if given and _SANE_ID.fullmatch(given) and redact.text(given) == given:
         return given
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # as random as uuid4().hex, without building a UUID
 
 
 class StderrLines:
@@ -90,6 +91,20 @@ class StderrLines:
             sys.stderr.flush()
         except (OSError, ValueError):
             return
+
+
+@lru_cache(maxsize=4)
+def _second(whole: int) -> str:
+    return datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _timestamp(now: float) -> str:
+    """``datetime.now(UTC).isoformat(timespec="milliseconds")``, formatting each second once."""
+    whole = int(now)
+    micro = round((now - whole) * 1e6)  # rounded to the microsecond first, as datetime does
+    if micro >= 1_000_000:
+        whole, micro = whole + 1, micro - 1_000_000
+    return f"{_second(whole)}.{micro // 1000:03d}+00:00"
 
 
 class RequestLogMiddleware:
@@ -128,7 +143,7 @@ class RequestLogMiddleware:
 
     def _entry(self, scope: Scope, rid: str, status: int, size: int, started: float) -> dict[str, object]:
         entry: dict[str, object] = {
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "time": _timestamp(time.time()),
             "event": "request",
             "request_id": rid,
             "method": scope["method"],
