@@ -14,6 +14,7 @@ from openarc.config import Settings
 from openarc.db import Database
 from openarc.db.group import GroupCommit, WriterLock
 from openarc.ids import Ids
+from openarc.services.customers import Ordinals
 from openarc.services.installation import Secrets
 
 T = TypeVar("T")
@@ -29,6 +30,8 @@ class AppContext:
     secrets: Secrets
     ids: Ids
     clock: Clock
+    #: Customer ordinals reserved in blocks (PostgreSQL creates; see services.customers.Ordinals).
+    ordinals: Ordinals = field(default_factory=Ordinals, repr=False)
     _executor: ThreadPoolExecutor | None = field(default=None, repr=False)
     _group: GroupCommit | None = field(default=None, repr=False)
 

@@ -56,6 +56,7 @@ async def reset(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
     done = await ctx.call(sandbox.reset, ctx.db, account.id)
+    ctx.ordinals.forget(account.id)  # the counters restarted: so do the reserved prefixes
     forgotten = _log(request).clear(account.id)
     ctx.clock.reset()
     return json_response({"data": {
