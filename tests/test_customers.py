@@ -331,6 +331,11 @@ def test_list_filters_by_exact_email_name_and_phone(client: Client) -> None:
     assert names("email=ann") == []
     filtered = client.get("/v1/customers?name=Ann%20Lee&limit=1", headers=client.a.headers).json()
     assert filtered["meta"]["pagination"]["total"] == 2 and filtered["meta"]["pagination"]["total_pages"] == 2
+    # A value no customer could hold matches none; a NUL (which PostgreSQL refuses) is no 500.
+    for query in ("email=d%2Bc%00x%40xyz.com", "name=Ann%00Lee", "phone=1%002", "name=A&phone=333"):
+        answer = client.get(f"/v1/customers?{query}", headers=client.a.headers)
+        assert answer.status_code == 200, query
+        assert answer.json()["data"] == [] and answer.json()["meta"]["pagination"]["total"] == 0
 
 
 # ---------------------------------------------------------------------------- auth and isolation

@@ -51,13 +51,14 @@ def test_a_tick_of_writes_is_one_transaction_and_each_fails_alone(sqlite_setting
 
     try:
         results = asyncio.run(main())
+        group = ctx._group
     finally:
         ctx.close()
     assert isinstance(results[3], Invalid)
     created = [r for r in results if isinstance(r, customers.Customer)]
     assert len(created) == 7
     # One batch, and every caller was answered only once all seven rows were committed.
-    assert ctx._group is not None and (ctx._group.batches, ctx._group.writes) == (1, 8)
+    assert group is not None and (group.batches, group.writes) == (1, 8)
     assert committed_when_answered == [7] * 7
     # The failed write's row was rolled back; the others' prefixes are distinct.
     assert _count(path) == 7
@@ -110,3 +111,18 @@ def test_the_writer_lock_admits_one_holder_at_a_time(tmp_path: Path) -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_a_worker_stops_queueing_behind_a_holder_that_takes_too_long(tmp_path: Path) -> None:
+    from openarc.db.group import WriterLock
+
+    holder, impatient = WriterLock(tmp_path / "db-writer"), WriterLock(tmp_path / "db-writer", patience=0.05)
+    try:
+        with holder, impatient:  # entered anyway: SQLite's own lock still orders the writes
+            pass
+        with impatient, holder:  # and the lock it did not get is not released by it
+            pass
+    finally:
+        holder.close()
+        impatient.close()
+        impatient.close()  # closing twice is harmless

@@ -69,8 +69,9 @@ class AppContext:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
-        if self._group is not None and self._group.lock is not None:
-            self._group.lock.close()
+        group, self._group = self._group, None
+        if group is not None and group.lock is not None:
+            group.lock.close()
         self.db.dispose()
 
 

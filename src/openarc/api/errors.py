@@ -10,16 +10,12 @@ about the server's internals (no stack trace) ever leaves it.
 
 from __future__ import annotations
 
-import logging
-
 import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from openarc import errors
-
-log = logging.getLogger("openarc.api")
 
 STATUS: dict[type[errors.OpenArcError], int] = {
     errors.Unauthenticated: 401,
@@ -70,9 +66,10 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     return json_response(error_body(exc.status_code, exc.detail or ""), exc.status_code, headers)
 
 
-async def on_unexpected(request: Request, exc: Exception) -> Response:
-    # Logged with its traceback for the operator; the client learns only that it failed.
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+async def on_unexpected(_request: Request, _exc: Exception) -> Response:
+    # The client learns only that it failed.  Not logged here: Starlette re-raises the
+    # exception after this answer, and api.middleware.RequestLogMiddleware (outside
+    # Starlette) logs its traceback once, redacted (a raw traceback can quote input).
     return json_response(error_body(500, "The server failed to handle this request."), 500)
 
 

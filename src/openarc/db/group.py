@@ -11,14 +11,18 @@ durable as the ``synchronous`` setting makes a single commit.
 
 The batch runs synchronously in one callback on the event-loop thread: the write lock is
 never held across an ``await``, so a write elsewhere on the same thread (a SQLAlchemy
-``db.write()``) cannot find it taken by a transaction that is waiting for the loop.
+``db.write()``) cannot find it taken by a transaction that is waiting for the loop.  For the
+same reason a write function must be plain synchronous code on the ``Raw`` it is given: it
+must not await, nor open a transaction of its own (``db.write()``, ``db.raw.write()``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import fcntl
+import inspect
 import os
+import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -46,17 +50,39 @@ class WriterLock:
     its busy timeout, so correctness never depends on this file.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, patience: float = 1.0) -> None:
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._patience = patience
+        self._held = False
 
     def __enter__(self) -> None:
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        """Waits (on the event loop, as a commit would) at most ``patience`` seconds.  A holder
+        that takes longer is itself waiting on SQLite (behind the CLI, say): then this worker
+        stops queueing here and meets SQLite's lock and busy timeout directly, so no worker
+        waits more than its own busy timeout plus ``patience``."""
+        deadline = time.monotonic() + self._patience
+        pause = 0.00005
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(pause)
+                pause = min(pause * 2, 0.0005)
+            else:
+                self._held = True
+                return
 
     def __exit__(self, *exc: object) -> None:
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        if self._held:
+            self._held = False
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
-        os.close(self._fd)
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            os.close(fd)
 
 
 @dataclass(slots=True)
@@ -66,7 +92,7 @@ class _Write:
     kwargs: dict[str, Any]
     future: asyncio.Future[Any]
     result: Any = None
-    error: BaseException | None = None
+    error: Exception | None = None
 
 
 @dataclass
@@ -82,6 +108,8 @@ class GroupCommit:
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """``fn(raw, *args, **kwargs)`` inside the next group transaction; its result once committed."""
+        if inspect.iscoroutinefunction(fn):
+            raise TypeError("group-commit writes are synchronous: they must not await")
         loop = asyncio.get_running_loop()
         write = _Write(fn, args, kwargs, loop.create_future())
         self._queue.append(write)
@@ -93,8 +121,14 @@ class GroupCommit:
     def _flush(self) -> None:
         self._scheduled = False
         queue, self._queue = self._queue, []
-        for start in range(0, len(queue), MAX_BATCH):
-            self._commit(queue[start:start + MAX_BATCH])
+        try:
+            for start in range(0, len(queue), MAX_BATCH):
+                self._commit(queue[start:start + MAX_BATCH])
+        finally:
+            # Whatever went wrong above, nobody is left waiting for an answer that never comes.
+            for write in queue:
+                if not write.future.done():
+                    write.future.set_exception(RuntimeError("the write was not carried out"))
 
     def _commit(self, batch: list[_Write]) -> None:
         alone = len(batch) == 1
@@ -107,18 +141,18 @@ class GroupCommit:
                         write.result = write.fn(raw, *write.args, **write.kwargs)
                     else:
                         _in_savepoint(raw, write)
-        except BaseException as exc:  # noqa: BLE001 - the transaction failed as a whole: so did every write
+        except Exception as exc:  # noqa: BLE001 - the transaction failed as a whole: so did every write
             for write in batch:
                 write.error = write.error or exc
         self.batches += 1
         self.writes += len(batch)
         for write in batch:
-            if write.future.cancelled():
+            if write.future.done():  # cancelled: its client went away
                 continue
-            if write.error is not None:
-                write.future.set_exception(write.error)
-            else:
+            if write.error is None:
                 write.future.set_result(write.result)
+            else:
+                write.future.set_exception(write.error)
 
 
 def _in_savepoint(raw: Raw, write: _Write) -> None:

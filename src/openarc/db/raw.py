@@ -115,7 +115,14 @@ class RawAccess:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except Exception:
+                # A COMMIT that failed (disk full, I/O error) can leave the transaction open,
+                # and with it the write lock: end it, so the connection's next BEGIN works.
+                with suppress(Exception):
+                    conn.execute("ROLLBACK")
+                raise
 
     def dispose(self) -> None:
         with self._lock:

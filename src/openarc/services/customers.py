@@ -226,11 +226,29 @@ class Ordinals:
 
 def insert_counted(db: Database, ordinals: Ordinals, account_id: int, values: Mapping[str, object], *,
                    now: int) -> Customer:
-    """``insert`` for PostgreSQL: an ordinal from ``ordinals``, then one statement."""
-    record = _record(account_id, values, ordinals.take(db, account_id), now)
-    with db.raw.read() as raw:  # one statement, its own transaction
-        key = raw.one(_INSERT_COUNTED, record)[0]
-    return Customer(id=key, payment_overdue=None, source_id=None, **record)
+    """``insert`` for PostgreSQL: an ordinal from ``ordinals``, then one statement.
+
+    A prefix already taken can only come from a block reserved before the merchant's
+    counters were reset (the sandbox's reset, racing a create): the block is dropped and
+    the next ordinal tried; the failed statement wrote nothing.
+    """
+    attempts = 0
+    while True:
+        record = _record(account_id, values, ordinals.take(db, account_id), now)
+        try:
+            with db.raw.read() as raw:  # one statement, its own transaction
+                key = raw.one(_INSERT_COUNTED, record)[0]
+        except Exception as exc:
+            attempts += 1
+            if getattr(exc, "sqlstate", None) != _UNIQUE_VIOLATION or attempts == _PREFIX_ATTEMPTS:
+                raise
+            ordinals.forget(account_id)
+            continue
+        return Customer(id=key, payment_overdue=None, source_id=None, **record)
+
+
+_UNIQUE_VIOLATION = "23505"
+_PREFIX_ATTEMPTS = 3
 
 
 def get(db: Database, account_id: int, customer_id: int) -> Customer:
@@ -320,6 +338,10 @@ def list_page(
     # A filter value is normalised like stored input; one that could never be stored matches nothing.
     wanted = {k: v.normalise(RULES[k], filters[k]) for k in FILTERS if k in filters}
     wanted = {k: value for k, value in wanted.items() if isinstance(value, str)}
+    if any(v.check(k, RULES[k], value) for k, value in wanted.items()):
+        # Every stored value passed its rule, so one that fails it (e.g. holds a NUL, which
+        # PostgreSQL would refuse as a parameter) matches no customer: no query needed.
+        return Page([], 0, per_page, number)
     where = " AND ".join(["account_id = :account_id", *(f"{k} = :{k}" for k in wanted)])
     params: dict[str, object] = {"account_id": account_id, **wanted}
     with db.raw.read() as raw:
