@@ -28,6 +28,7 @@ def assert_error(r, status: int, needle: str = "") -> dict:
         (b"\xff\xfe{}", "not valid JSON"),
         (b"[" * 5000 + b"]" * 5000, "JSON"),
         (b'{"name": "\\ud800"}', "not valid JSON"),
+        (b"\n", "not valid JSON"),  # declared JSON, only whitespace (an empty body is no input)
     ],
 )
 def test_malformed_json_is_400(client: Client, content: bytes, needle: str) -> None:

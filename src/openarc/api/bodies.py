@@ -41,19 +41,24 @@ async def collect(chunks: AsyncIterable[bytes], limit: int) -> bytes:
 
 
 def parse(content_type: str | None, body: bytes) -> dict[str, object]:
-    if not body.strip():
-        return {}
     mime = (content_type or "").split(";", 1)[0].strip().lower()
+    if not body.strip() and (not body or not _is_json(mime)):
+        # No body is no input; a declared JSON body of only whitespace is invalid JSON (below).
+        return {}
     if not mime:
         # No declared type: take what the body evidently is.
         mime = JSON if body.lstrip()[:1] in (b"{", b"[") else FORM
     if mime == FORM:
         return _form(body)
-    if mime == JSON or mime.endswith("+json"):
+    if _is_json(mime):
         return _json(body)
     raise UnsupportedMediaType(
         f"Unsupported Content-Type {mime!r}: send {JSON} or {FORM}."
     )
+
+
+def _is_json(mime: str) -> bool:
+    return mime == JSON or mime.endswith("+json")
 
 
 def _form(body: bytes) -> dict[str, object]:
