@@ -43,11 +43,12 @@ class WriterLock:
     SQLite lets one writer in at a time; a second process's ``BEGIN IMMEDIATE`` finds the
     lock taken and SQLite's busy handler sleeps 1, 2, 5, 10… ms between retries, long after
     the first commit (about 0.6 ms) is done.  With two workers that put 34 ms on the
-    create p99.  Workers that queue on a kernel lock instead are woken the moment it is
-    released.  (A separate file, never the database itself: closing any descriptor of the
-    database would drop the POSIX locks SQLite holds on it.)  Writers that do not take
-    it (the CLI, the dashboard's SQLAlchemy writes) still meet SQLite's own lock and
-    its busy timeout, so correctness never depends on this file.
+    create p99.  Workers that take turns on a file lock instead, retried every 50–500 µs,
+    get in right after the commit before them.  (A separate file, never the database
+    itself: closing any descriptor of the database would drop the POSIX locks SQLite
+    holds on it.)  Writers that do not take it (the CLI, the dashboard's SQLAlchemy
+    writes) still meet SQLite's own lock and its busy timeout, so correctness never
+    depends on this file.
     """
 
     def __init__(self, path: Path, *, patience: float = 1.0) -> None:
