@@ -18,7 +18,6 @@ from openarc.timefmt import readable
 CUSTOMER_INCLUDES = ("card", "bank_account", "charge", "subscription", "invoice")
 
 
-
 def includes(raw: object, available: Sequence[str] = CUSTOMER_INCLUDES) -> tuple[str, ...]:
     """The extra includes asked for with ``?include=a,b``; an unknown one is a 400."""
     if not raw:

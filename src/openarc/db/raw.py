@@ -102,9 +102,13 @@ class RawAccess:
             raise
 
     @contextmanager
-    def read(self) -> Iterator[Raw]:
+    def autocommit(self) -> Iterator[Raw]:
+        """The thread's connection outside any transaction: each statement commits on its own."""
         with self._guard() as conn:
             yield Raw(conn, translate=not self._is_sqlite)
+
+    #: A read is one such statement.
+    read = autocommit
 
     @contextmanager
     def write(self) -> Iterator[Raw]:

@@ -1,8 +1,8 @@
 """Sandbox controls for tests and the quick start: ``openarc serve --sandbox`` only.
 
 ``install(app, chain)`` adds the ``/_openarc/`` routes (reset, request log, clock) to
-the Starlette app and wraps the request chain in the request-log middleware.  Both keep state in the process (the log, the clock), so
-a sandbox server runs one worker.  Never enable it in production: any merchant key
+the Starlette app and wraps the request chain in the request-log middleware.  Both keep
+state in the process (the log, the clock), so a sandbox server runs one worker.  Never enable it in production: any merchant key
 can wipe that merchant's data and move the clock every merchant sees.
 """
 

@@ -56,7 +56,6 @@ class BankAccount:
     updated_at: int
 
 
-
 def mask(number: str) -> str:
     return "X" * (len(number) - 4) + number[-4:] if len(number) > 4 else "X" * len(number)
 

@@ -85,7 +85,6 @@ class Card:
     updated_at: int
 
 
-
 @dataclass(frozen=True, slots=True)
 class Token:
     id: int

@@ -66,7 +66,6 @@ class Customer:
     bank_accounts: tuple[BankAccount, ...] = ()
 
 
-
 _COLUMNS = columns(Customer, skip=("cards", "bank_accounts"), table="c")
 # Two index probes tell whether the payment-method queries are needed at all.
 _SELECT = (
@@ -211,7 +210,7 @@ class Ordinals:
             if start < end:
                 self._blocks[account_id] = (start + 1, end)
                 return start
-        with db.raw.read() as raw:  # autocommit: the row is locked for this statement only
+        with db.raw.autocommit() as raw:  # the row is locked for this statement only
             end = raw.one(_RESERVE, {"size": self.size, "account_id": account_id})[0]
         with self._lock:
             # A block reserved meanwhile by another thread is dropped: numbers skipped, never shared.
@@ -236,7 +235,7 @@ def insert_counted(db: Database, ordinals: Ordinals, account_id: int, values: Ma
     while True:
         record = _record(account_id, values, ordinals.take(db, account_id), now)
         try:
-            with db.raw.read() as raw:  # one statement, its own transaction
+            with db.raw.autocommit() as raw:  # one statement, its own transaction
                 key = raw.one(_INSERT_COUNTED, record)[0]
         except Exception as exc:
             attempts += 1
