@@ -126,3 +126,39 @@ def test_a_worker_stops_queueing_behind_a_holder_that_takes_too_long(tmp_path: P
         holder.close()
         impatient.close()
         impatient.close()  # closing twice is harmless
+
+
+def test_a_worker_waits_for_the_writer_lock_without_stalling_its_event_loop(sqlite_settings: Settings) -> None:
+    from openarc.db.group import WriterLock
+
+    ctx = build_context(sqlite_settings)
+    path = sqlite_settings.database_url.removeprefix("sqlite:///")
+    account = accounts.ensure_account(ctx.db, "group", now=1)
+    other_worker = WriterLock(Path(path + "-writer"))
+
+    def insert(raw: Raw, name: str) -> customers.Customer:
+        return customers.insert(raw, account.id, customers.clean({"name": name}), now=1)
+
+    async def main() -> tuple[int, list[customers.Customer]]:
+        first = asyncio.ensure_future(ctx.write(insert, "First Person"))
+        await asyncio.sleep(0.1)  # the loop runs on while the lock is held elsewhere
+        assert not first.done() and _count(path) == 0
+        # A write submitted meanwhile joins the batch that is waiting for the lock.
+        second = asyncio.ensure_future(ctx.write(insert, "Second Person"))
+        await asyncio.sleep(0.05)
+        ticks = 0
+        asyncio.get_running_loop().call_later(0.05, other_worker.release)
+        while not (first.done() and second.done()):
+            ticks += 1
+            await asyncio.sleep(0.005)
+        return ticks, [first.result(), second.result()]
+
+    assert other_worker.try_acquire()
+    try:
+        ticks, created = asyncio.run(main())
+        group = ctx._group
+    finally:
+        ctx.close()
+        other_worker.close()
+    assert ticks > 1 and len(created) == 2 and _count(path) == 2
+    assert group is not None and (group.batches, group.writes, group.waits) == (1, 2, 1)

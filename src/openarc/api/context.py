@@ -70,8 +70,8 @@ class AppContext:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
         group, self._group = self._group, None
-        if group is not None and group.lock is not None:
-            group.lock.close()
+        if group is not None:
+            group.close()
         self.db.dispose()
 
 

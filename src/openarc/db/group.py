@@ -24,7 +24,7 @@ import inspect
 import os
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -54,31 +54,41 @@ class WriterLock:
     def __init__(self, path: Path, *, patience: float = 1.0) -> None:
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         self._patience = patience
-        self._held = False
+        self.held = False
 
-    def __enter__(self) -> None:
-        """Waits (on the event loop, as a commit would) at most ``patience`` seconds.  A holder
-        that takes longer is itself waiting on SQLite (behind the CLI, say): then this worker
+    def try_acquire(self) -> bool:
+        """Take the lock if nobody holds it; never waits."""
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        self.held = True
+        return True
+
+    def acquire(self) -> bool:
+        """Wait at most ``patience`` seconds for the lock; whether it was taken.  A holder
+        that takes longer is itself waiting on SQLite (behind the CLI, say): then the caller
         stops queueing here and meets SQLite's lock and busy timeout directly, so no worker
         waits more than its own busy timeout plus ``patience``."""
         deadline = time.monotonic() + self._patience
         pause = 0.00005
-        while True:
-            try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    return
-                time.sleep(pause)
-                pause = min(pause * 2, 0.0005)
-            else:
-                self._held = True
-                return
+        while not self.try_acquire():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.0005)
+        return True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def __enter__(self) -> None:
+        self.acquire()
 
     def __exit__(self, *exc: object) -> None:
-        if self._held:
-            self._held = False
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self.release()
 
     def close(self) -> None:
         fd, self._fd = self._fd, -1
@@ -103,9 +113,13 @@ class GroupCommit:
     lock: WriterLock | None = None
     _queue: list[_Write] = field(default_factory=list)
     _scheduled: bool = False
-    #: Batches and writes committed (for the benchmark's report and the tests).
+    #: Waits for ``lock`` off the event loop (see ``_flush``).
+    _waiter: ThreadPoolExecutor | None = None
+    #: Batches and writes committed, and batches that found the lock taken (for the
+    #: benchmark's report and the tests).
     batches: int = 0
     writes: int = 0
+    waits: int = 0
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """``fn(raw, *args, **kwargs)`` inside the next group transaction; its result once committed."""
@@ -119,13 +133,30 @@ class GroupCommit:
             loop.call_soon(self._flush)
         return await write.future
 
-    def _flush(self) -> None:
+    def _flush(self, waited: asyncio.Future[bool] | None = None) -> None:
+        """Commit what is queued.  When another worker holds the writer lock, a helper thread
+        waits for it instead of the event loop: meanwhile this worker goes on reading and
+        validating requests, whose writes join the batch that commits once the lock is ours."""
+        lock = self.lock
+        if lock is not None and waited is None and not lock.try_acquire():
+            if self._waiter is None:
+                self._waiter = ThreadPoolExecutor(1, thread_name_prefix="openarc-writer-lock")
+            self.waits += 1
+            try:
+                pending = asyncio.get_running_loop().run_in_executor(self._waiter, lock.acquire)
+            except RuntimeError:  # shutting down: queue behind SQLite's own lock instead
+                pass
+            else:
+                pending.add_done_callback(self._flush)
+                return
         self._scheduled = False
         queue, self._queue = self._queue, []
         try:
             for start in range(0, len(queue), MAX_BATCH):
                 self._commit(queue[start:start + MAX_BATCH])
         finally:
+            if lock is not None:
+                lock.release()
             # Whatever went wrong above, nobody is left waiting for an answer that never comes.
             for write in queue:
                 if not write.future.done():
@@ -134,7 +165,7 @@ class GroupCommit:
     def _commit(self, batch: list[_Write]) -> None:
         alone = len(batch) == 1
         try:
-            with self.lock or nullcontext(), self.raw.write() as raw:
+            with self.raw.write() as raw:
                 for write in batch:
                     if write.future.cancelled():  # its client went away before the batch ran
                         continue
@@ -154,6 +185,14 @@ class GroupCommit:
                 write.future.set_result(write.result)
             else:
                 write.future.set_exception(write.error)
+
+    def close(self) -> None:
+        """Stop the waiting thread (after its wait ends) and close the lock's file."""
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None:
+            waiter.shutdown(wait=True, cancel_futures=True)
+        if self.lock is not None:
+            self.lock.close()
 
 
 def _in_savepoint(raw: Raw, write: _Write) -> None:
