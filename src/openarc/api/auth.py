@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from openarc.api.context import AppContext
+from openarc.api.middleware import header
 from openarc.errors import Unauthenticated
 from openarc.services import accounts
 from openarc.services.accounts import Account
@@ -21,7 +22,8 @@ def bearer(header: str | None) -> str | None:
 
 async def account_of(request: Request) -> Account:
     ctx: AppContext = request.app.state.ctx
-    key = bearer(request.headers.get("authorization"))
+    value = header(request.scope, b"authorization")
+    key = bearer(None if value is None else value.decode("latin-1"))
     if key is None:
         raise Unauthenticated()
     return await ctx.call(accounts.authenticate, ctx.db, ctx.secrets.api_keys, key, now=ctx.clock.now())

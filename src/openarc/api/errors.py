@@ -29,8 +29,20 @@ STATUS: dict[type[errors.OpenArcError], int] = {
 }
 
 
+_JSON = (b"content-type", b"application/json")
+
+
 def json_response(body: object, status: int, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status, headers=headers, media_type="application/json")
+    if headers:
+        return Response(orjson.dumps(body), status, headers=headers, media_type="application/json")
+    # Every API answer comes through here: the two headers Starlette's __init__ would
+    # work out (content-length, then content-type), set directly.
+    response = Response.__new__(Response)
+    response.status_code = status
+    response.background = None
+    response.body = content = orjson.dumps(body)
+    response.raw_headers = [(b"content-length", str(len(content)).encode()), _JSON]
+    return response
 
 
 def error_body(status: int, message: str, **extra: object) -> dict[str, object]:

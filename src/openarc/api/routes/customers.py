@@ -32,7 +32,7 @@ async def create(request: Request) -> Response:
 async def retrieve(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
-    extra = render.includes(request.query_params.get("include"))
+    extra = render.includes(request.query_params.get("include")) if request.scope["query_string"] else ()
     key = customer_key(ctx, request)
     found = await ctx.call(customers.get, ctx.db, account.id, key)
     return json_response(render.one(render.customer(found, ctx.ids, ctx.clock.now(), extra)), 200)
