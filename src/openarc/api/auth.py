@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from openarc.api.context import AppContext
-from openarc.api.middleware import header
+from openarc.api.headers import header
 from openarc.errors import Unauthenticated
 from openarc.services import accounts
 from openarc.services.accounts import Account

@@ -13,6 +13,7 @@ from urllib.parse import unquote_to_bytes
 import orjson
 from starlette.requests import Request
 
+from openarc.api.headers import header
 from openarc.errors import BadRequest, TooLarge, UnsupportedMediaType
 
 FORM = "application/x-www-form-urlencoded"
@@ -22,7 +23,7 @@ MAX_FORM_FIELDS = 1000
 
 async def read(request: Request, limit: int) -> bytes:
     """The whole body, refusing (413) anything over ``limit`` bytes before reading it all."""
-    declared = request.headers.get("content-length", "")
+    declared = (header(request.scope, b"content-length") or b"").decode("latin-1")
     if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise TooLarge(f"The request body is larger than {limit} bytes.")
     return await collect(request.stream(), limit)
@@ -96,4 +97,5 @@ def _json(body: bytes) -> dict[str, object]:
 
 
 async def form_or_json(request: Request, limit: int) -> dict[str, object]:
-    return parse(request.headers.get("content-type"), await read(request, limit))
+    content_type = header(request.scope, b"content-type")
+    return parse(None if content_type is None else content_type.decode("latin-1"), await read(request, limit))

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openarc import errors, redact
 from openarc.api.errors import error_body, from_error, json_response
+from openarc.api.headers import header
 from openarc.services.ratelimit import RateLimiter
 
 #: Query parameters whose values the access log keeps (nothing personal, nothing secret).
@@ -38,15 +39,6 @@ LOGGED_QUERY_VALUES = frozenset({"limit", "page", "include"})
 
 REQUEST_ID = b"request-id"
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-
-
-def header(scope: Scope, name: bytes) -> bytes | None:
-    """One request header's raw value (ASGI servers give names in lower case), without
-    building a ``Headers`` object on the path every request takes."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return value
-    return None
 
 
 def request_id_of(scope: Scope) -> str:

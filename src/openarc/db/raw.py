@@ -42,9 +42,8 @@ class Raw:
         self._translate = translate
 
     def _cursor(self, sql: str, params: Params) -> Any:
-        cursor = self._conn.cursor()
-        cursor.execute(pyformat(sql) if self._translate else sql, params)
-        return cursor
+        # Both drivers' connections execute on a cursor of their own making.
+        return self._conn.execute(pyformat(sql) if self._translate else sql, params)
 
     def one(self, sql: str, params: Params) -> Sequence[Any] | None:
         return self._cursor(sql, params).fetchone()
@@ -80,15 +79,18 @@ class RawAccess:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             if self._is_sqlite:
-                conn = self._engine.raw_connection()
+                # Checked out of the engine's pool (whose "connect" event set the pragmas) and
+                # kept; statements go to the sqlite3 connection itself, not the pool's proxy.
+                opened = self._engine.raw_connection()
+                conn = opened.dbapi_connection
             else:
                 import psycopg
 
                 url = self._engine.url.set(drivername="postgresql")
-                conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+                opened = conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
             self._local.conn = conn
             with self._lock:
-                self._opened.append(conn)
+                self._opened.append(opened)
         return conn
 
     @contextmanager

@@ -10,6 +10,7 @@ import hashlib
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from openarc.db import Database
 from openarc.db.raw import Raw, columns, on
@@ -110,6 +111,17 @@ class Page:
 _BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
+@lru_cache(maxsize=1024)
+def _permutation(account_id: int, width: int) -> tuple[int, int]:
+    """The merchant's affine permutation of ``width``-character prefixes (made once, not per create)."""
+    digest = hashlib.sha256(f"invoice-prefix:{account_id}:{width}".encode()).digest()
+    # A multiplier coprime with 36**w (= 2**2w * 3**2w): odd and not a multiple of 3.
+    multiplier = int.from_bytes(digest[:8], "big") | 1
+    if multiplier % 3 == 0:
+        multiplier += 2
+    return multiplier, int.from_bytes(digest[8:16], "big")
+
+
 def invoice_prefix(account_id: int, n: int) -> str:
     """The invoice prefix of a merchant's ``n``-th customer (0-based), unique per merchant.
 
@@ -122,12 +134,8 @@ def invoice_prefix(account_id: int, n: int) -> str:
         n -= space
         width += 1
         space = 36**width
-    digest = hashlib.sha256(f"invoice-prefix:{account_id}:{width}".encode()).digest()
-    # A multiplier coprime with 36**w (= 2**2w * 3**2w): odd and not a multiple of 3.
-    multiplier = int.from_bytes(digest[:8], "big") | 1
-    if multiplier % 3 == 0:
-        multiplier += 2
-    value = (multiplier * n + int.from_bytes(digest[8:16], "big")) % space
+    multiplier, offset = _permutation(account_id, width)
+    value = (multiplier * n + offset) % space
     chars = []
     for _ in range(width):
         value, digit = divmod(value, 36)

@@ -169,11 +169,13 @@ def normalise(rule: Text, value: object) -> object:
 
 
 def check(field: str, rule: Text, value: str) -> list[str]:
-    attr = attribute(field)
-    messages = []
     length = len(value)
     too_short = rule.min is not None and length < rule.min
     too_long = rule.max is not None and length > rule.max
+    if not (too_short or too_long) and rule.check(value):
+        return []  # the usual case: no message to word
+    attr = attribute(field)
+    messages = []
     if rule.size_message and (too_short or too_long):
         messages.append(rule.size_message.format(attr=attr, min=rule.min, max=rule.max))
     elif too_short:
