@@ -23,6 +23,7 @@ from openarc.config import Settings
 from openarc.db import Database, upgrade
 from openarc.ids import Ids
 from openarc.services import installation
+from openarc.services.accounts import KeyCache
 
 
 def build_context(settings: Settings, clock: Clock | None = None, *, serving: bool = False) -> AppContext:
@@ -35,7 +36,8 @@ def build_context(settings: Settings, clock: Clock | None = None, *, serving: bo
                   background_checkpoints=serving)
     upgrade(db)
     secrets = installation.load(db, settings.secret_key, now=clock.now())
-    return AppContext(settings=settings, db=db, secrets=secrets, ids=Ids(secrets.derive("ids")), clock=clock)
+    return AppContext(settings=settings, db=db, secrets=secrets, ids=Ids(secrets.derive("ids")), clock=clock,
+                      keys=KeyCache(db, secrets.api_keys))
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Front:

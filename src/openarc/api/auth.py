@@ -7,7 +7,6 @@ from starlette.requests import Request
 from openarc.api.context import AppContext
 from openarc.api.headers import header
 from openarc.errors import Unauthenticated
-from openarc.services import accounts
 from openarc.services.accounts import Account
 
 PREFIX = "Bearer "
@@ -26,4 +25,4 @@ async def account_of(request: Request) -> Account:
     key = bearer(None if value is None else value.decode("latin-1"))
     if key is None:
         raise Unauthenticated()
-    return await ctx.call(accounts.authenticate, ctx.db, ctx.secrets.api_keys, key, now=ctx.clock.now())
+    return await ctx.call(ctx.keys.authenticate, key, now=ctx.clock.now())

@@ -14,6 +14,7 @@ from openarc.config import Settings
 from openarc.db import Database
 from openarc.db.group import GroupCommit, WriterLock
 from openarc.ids import Ids
+from openarc.services.accounts import KeyCache
 from openarc.services.customers import Ordinals
 from openarc.services.installation import Secrets
 
@@ -30,6 +31,8 @@ class AppContext:
     secrets: Secrets
     ids: Ids
     clock: Clock
+    #: API keys this process found valid (see services.accounts.KeyCache).
+    keys: KeyCache
     #: Customer ordinals reserved in blocks (PostgreSQL creates; see services.customers.Ordinals).
     ordinals: Ordinals = field(default_factory=Ordinals, repr=False)
     _executor: ThreadPoolExecutor | None = field(default=None, repr=False)

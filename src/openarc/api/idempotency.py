@@ -19,7 +19,6 @@ from openarc.api import bodies
 from openarc.api.auth import bearer
 from openarc.api.context import AppContext
 from openarc.api.errors import from_error
-from openarc.services import accounts
 from openarc.services import idempotency as service
 
 METHODS = frozenset({"POST", "PATCH"})
@@ -59,7 +58,7 @@ class IdempotencyMiddleware:
         if token is None:
             raise errors.Unauthenticated()
         now = ctx.clock.now()
-        account = await ctx.call(accounts.authenticate, ctx.db, ctx.secrets.api_keys, token, now=now)
+        account = await ctx.call(ctx.keys.authenticate, token, now=now)
         key = service.validate_key(raw_key)
         body = await bodies.collect(_chunks(receive), ctx.settings.max_body_bytes)
         path = scope["path"] + (f"?{scope['query_string'].decode('latin-1')}" if scope.get("query_string") else "")

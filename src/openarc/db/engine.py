@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from openarc.db.checkpoint import Checkpointer
+from openarc.db.generation import Generation
 from openarc.db.raw import RawAccess
 
 _WRITE = "openarc_write"
@@ -62,6 +63,15 @@ class Database:
             self.engine = create_engine(self.url, pool_size=10, max_overflow=10, pool_recycle=3600)
         #: Plain-SQL access for the statements every request runs (see ``db.raw``).
         self.raw = RawAccess(self.engine, self.is_sqlite)
+        self._keys_changed: Generation | None = None
+
+    @property
+    def keys_changed(self) -> Generation | None:
+        """Stamped whenever an API key stops being valid, for every process on this SQLite
+        file (``services.accounts.KeyCache``); None on PostgreSQL."""
+        if self._keys_changed is None and self.path is not None:
+            self._keys_changed = Generation.beside(self.path, "-keys")
+        return self._keys_changed
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -78,6 +88,9 @@ class Database:
 
     def dispose(self) -> None:
         self.raw.dispose()
+        if self._keys_changed is not None:
+            self._keys_changed.close()
+            self._keys_changed = None
         self.engine.dispose()
         if self._checkpointer is not None:
             self._checkpointer.stop()

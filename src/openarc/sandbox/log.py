@@ -25,7 +25,6 @@ import orjson
 from openarc import redact
 from openarc.api.auth import bearer
 from openarc.errors import Unauthenticated
-from openarc.services import accounts
 
 #: Entries kept per process, all merchants together.
 DEFAULT_SIZE = 500
@@ -205,7 +204,7 @@ class RequestLogMiddleware:
             return self._accounts[digest]
         ctx = scope["app"].state.ctx
         try:
-            account = await ctx.call(accounts.authenticate, ctx.db, ctx.secrets.api_keys, key, now=ctx.clock.now())
+            account = await ctx.call(ctx.keys.authenticate, key, now=ctx.clock.now())
         except Unauthenticated:
             return None
         self._accounts[digest] = account.id

@@ -1,0 +1,72 @@
+"""Serving processes remember the API keys they found valid (services.accounts.KeyCache),
+yet a revoked key is refused from the very next request, by every worker."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import LiveServer
+from openarc.api.app import build_context
+from openarc.config import Settings
+from openarc.db.generation import Generation
+from openarc.db.tables import api_keys
+from openarc.errors import Unauthenticated
+from openarc.services import accounts
+
+
+def test_a_key_revoked_from_the_command_line_is_refused_at_once(live_server: LiveServer, tmp_path: Path) -> None:
+    merchant = live_server.merchant("revoked-at-once")
+    with httpx.Client(base_url=live_server.url, headers=merchant.headers, timeout=30) as http:
+        for _ in range(3):  # found valid, and (on SQLite) remembered
+            assert http.get("/v1/customers").status_code == 200
+        revoke = subprocess.run(
+            [sys.executable, "-m", "openarc", "keys", "revoke", merchant.key, "--database", live_server.database_url],
+            capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False,
+        )
+        assert revoke.returncode == 0, revoke.stderr
+        assert http.get("/v1/customers").status_code == 401
+        assert http.post("/v1/customers", data={"name": "Too Late"}).status_code == 401
+
+
+def test_a_change_made_behind_openarcs_back_is_seen_within_the_trust_period(settings: Settings) -> None:
+    ctx = build_context(settings)
+    try:
+        issued = accounts.issue_key(ctx.db, ctx.secrets.api_keys, "edited", now=1)
+        elapsed = [0.0]
+        cache = accounts.KeyCache(ctx.db, ctx.secrets.api_keys, clock=lambda: elapsed[0])
+        assert cache.authenticate(issued.secret, now=1) == issued.account
+        # Revoked by editing the database, not through OpenArc: nothing stamps the change.
+        with ctx.db.write() as conn:
+            conn.execute(api_keys.update().values(revoked_at=2))
+        if ctx.db.keys_changed is None:  # PostgreSQL: every request looks the key up
+            with pytest.raises(Unauthenticated):
+                cache.authenticate(issued.secret, now=3)
+            return
+        assert cache.authenticate(issued.secret, now=3) == issued.account
+        elapsed[0] = accounts.KNOWN_FOR_SECONDS + 0.1
+        with pytest.raises(Unauthenticated):
+            cache.authenticate(issued.secret, now=4)
+        # Unknown keys are never remembered, nor are keys themselves (only their hashes).
+        with pytest.raises(Unauthenticated):
+            cache.authenticate("oa_sk_unknown", now=5)
+        assert all(len(ident) == 32 and issued.secret.encode() not in ident for ident in cache._known)
+    finally:
+        ctx.db.dispose()
+
+
+def test_every_process_sees_a_stamp_change_at_once(tmp_path: Path) -> None:
+    first, second = Generation(tmp_path / "db-keys"), Generation(tmp_path / "db-keys")
+    try:
+        before = second.read()
+        assert before == first.read() == bytes(8)
+        first.bump()
+        assert second.read() != before and second.read() == first.read()
+    finally:
+        first.close()
+        second.close()
+        first.close()  # closing twice is harmless
