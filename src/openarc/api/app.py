@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         try:
             yield
         finally:
-            app.state.ctx.close()
+            await app.state.ctx.aclose()
 
     routes = [
         *customers.routes,

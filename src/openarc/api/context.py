@@ -12,7 +12,9 @@ from typing import TypeVar
 from openarc.clock import Clock
 from openarc.config import Settings
 from openarc.db import Database
+from openarc.db.aio import AsyncPool
 from openarc.db.group import GroupCommit, WriterLock
+from openarc.db.steps import Steps, run
 from openarc.ids import Ids
 from openarc.services.accounts import KeyCache
 from openarc.services.customers import Ordinals
@@ -20,7 +22,7 @@ from openarc.services.installation import Secrets
 
 T = TypeVar("T")
 
-#: Threads (and so PostgreSQL connections of the hot path) per worker process.
+#: Threads (PostgreSQL connections of ``call``), and async connections of ``query``, per worker process.
 DATABASE_THREADS = 8
 
 
@@ -36,6 +38,7 @@ class AppContext:
     #: Customer ordinals reserved in blocks (PostgreSQL creates; see services.customers.Ordinals).
     ordinals: Ordinals = field(default_factory=Ordinals, repr=False)
     _executor: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _pool: AsyncPool | None = field(default=None, repr=False)
     _group: GroupCommit | None = field(default=None, repr=False)
 
     async def call(self, fn: Callable[..., T], /, *args: object, **kwargs: object) -> T:
@@ -53,6 +56,22 @@ class AppContext:
             self._executor = ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="openarc-db")
         return await asyncio.get_running_loop().run_in_executor(self._executor, partial(fn, *args, **kwargs))
 
+    async def query(self, steps: Steps[T]) -> T:
+        """Carry out one of the hot services written as steps (db.steps): authentication,
+        create, retrieve, list.
+
+        On SQLite, inline on the thread's connection, as ``call`` would.  On PostgreSQL each
+        statement is awaited on the event loop over a pooled async connection (db.aio),
+        instead of a hop to a database thread and back per call.
+        """
+        if self.db.is_sqlite:
+            with self.db.raw.autocommit() as raw:
+                return run(raw, steps)
+        if self._pool is None:
+            url = self.db.engine.url.set(drivername="postgresql")
+            self._pool = AsyncPool(url.render_as_string(hide_password=False), size=DATABASE_THREADS)
+        return await self._pool.run(steps)
+
     async def write(self, fn: Callable[..., T], /, *args: object, **kwargs: object) -> T:
         """Run ``fn(raw, *args, **kwargs)`` in a write transaction; its result once committed.
 
@@ -67,8 +86,16 @@ class AppContext:
             return await self._group.run(fn, *args, **kwargs)
         return await self.call(_in_transaction, self.db, fn, *args, **kwargs)
 
+    async def aclose(self) -> None:
+        """``close``, after the event loop's own connections (those of ``query``)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+        self.close()
+
     def close(self) -> None:
-        """Stop the database threads and close every connection."""
+        """Stop the database threads and close every connection (``aclose`` also closes
+        those of ``query`` on PostgreSQL)."""
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None

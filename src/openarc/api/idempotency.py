@@ -58,7 +58,7 @@ class IdempotencyMiddleware:
         if token is None:
             raise errors.Unauthenticated()
         now = ctx.clock.now()
-        account = await ctx.call(ctx.keys.authenticate, token, now=now)
+        account = ctx.keys.known(token) or await ctx.query(ctx.keys.authenticate(token, now=now))
         key = service.validate_key(raw_key)
         body = await bodies.collect(_chunks(receive), ctx.settings.max_body_bytes)
         path = scope["path"] + (f"?{scope['query_string'].decode('latin-1')}" if scope.get("query_string") else "")

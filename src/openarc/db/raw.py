@@ -187,15 +187,3 @@ def columns(cls: Any, *, table: str = "", skip: tuple[str, ...] = ()) -> str:
     """The column list matching a dataclass's fields in order, for ``cls(*row)``."""
     prefix = f"{table}." if table else ""
     return ", ".join(prefix + f.name for f in fields(cls) if f.name not in skip)
-
-
-def by_customer(raw: Raw, table: str, cls: Any, customer_ids: Sequence[int]) -> dict[int, list[Any]]:
-    """Rows of ``table`` (as ``cls``) grouped by ``customer_id``, oldest first."""
-    found: dict[int, list[Any]] = {}
-    if not customer_ids:
-        return found
-    clause, params = in_list("c", customer_ids)
-    for row in raw.all(f"SELECT {columns(cls)} FROM {table} WHERE customer_id {clause} ORDER BY id", params):
-        item = cls(*row)
-        found.setdefault(item.customer_id, []).append(item)
-    return found

@@ -19,6 +19,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from openarc.db import Database
+from openarc.db.steps import One, Run, Steps, run
 from openarc.db.tables import accounts, api_keys
 from openarc.errors import Invalid, NotFound, Unauthenticated
 
@@ -123,32 +124,44 @@ class KeyCache:
 
     def __init__(self, db: Database, pepper: bytes, *, size: int = 4096,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._db = db
         self._pepper = pepper
         self._stamps = db.keys_changed
         self._size = size
         self._clock = clock
         self._known: dict[bytes, _Known] = {}
 
-    def authenticate(self, presented: str | None, *, now: int) -> Account:
+    def known(self, presented: str | None) -> Account | None:
+        """The key's merchant if this process may trust what it remembers, else None (then
+        ``authenticate``).  Plain code, no steps: the answer of nearly every request."""
+        if self._stamps is None or not presented or len(presented) > _MAX_KEY_LENGTH:
+            return None
+        known = self._known.get(_ident(presented))
+        if known is not None and known.stamp == self._stamps.read() and self._clock() < known.until:
+            return known.account
+        return None
+
+    def authenticate(self, presented: str | None, *, now: int) -> Steps[Account]:
+        """The key's merchant, or ``Unauthenticated``, looked up and remembered: steps
+        (db.steps) for ``AppContext.query``."""
         if not presented or len(presented) > _MAX_KEY_LENGTH:
             raise Unauthenticated()
+        digest = _digest(self._pepper, presented)
         if self._stamps is None:
-            return account_of_digest(self._db, _digest(self._pepper, presented), now=now)
-        # Remembered under a plain SHA-256 of the key: OpenSSL's one-shot HMAC lets go of
-        # the GIL, and every release hands it to the server's threads for a while (measured:
-        # each such call costs a served request several times its own time); hashlib keeps
-        # the GIL for short inputs.  The digest the database holds is only needed to look up.
-        ident = hashlib.sha256(presented.encode("utf-8", "surrogatepass")).digest()
+            return (yield from account_found(digest, now=now))
         stamp = self._stamps.read()  # before the lookup: a revocation during it voids the entry
-        known = self._known.get(ident)
-        if known is not None and known.stamp == stamp and self._clock() < known.until:
-            return known.account
-        account = account_of_digest(self._db, _digest(self._pepper, presented), now=now)
+        account = yield from account_found(digest, now=now)
         if len(self._known) >= self._size:
             self._known.clear()
-        self._known[ident] = _Known(account, stamp, self._clock() + KNOWN_FOR_SECONDS)
+        self._known[_ident(presented)] = _Known(account, stamp, self._clock() + KNOWN_FOR_SECONDS)
         return account
+
+
+def _ident(presented: str) -> bytes:
+    """What ``KeyCache`` remembers a key by: a plain SHA-256 of it.  OpenSSL's one-shot HMAC
+    (the stored digest) lets go of the GIL, and every release hands it to the server's
+    threads for a while (measured: each such call costs a served request several times its
+    own time); hashlib keeps the GIL for short inputs."""
+    return hashlib.sha256(presented.encode("utf-8", "surrogatepass")).digest()
 
 
 def sign_in(db: Database, pepper: bytes, presented: str, *, now: int) -> tuple[Account, str]:
@@ -160,16 +173,20 @@ def sign_in(db: Database, pepper: bytes, presented: str, *, now: int) -> tuple[A
 
 def account_of_digest(db: Database, digest: str, *, now: int) -> Account:
     """The merchant whose unrevoked key has this digest, or ``Unauthenticated``."""
-    with db.raw.read() as raw:
-        row = raw.one(_AUTHENTICATE, {"digest": digest})
+    with db.raw.autocommit() as raw:
+        return run(raw, account_found(digest, now=now))
+
+
+def account_found(digest: str, *, now: int) -> Steps[Account]:
+    """``account_of_digest`` as steps (db.steps)."""
+    row = yield One(_AUTHENTICATE, {"digest": digest})
     # The lookup is by digest; the explicit constant-time comparison keeps it honest
     # should the lookup ever become a prefix or range match.
     if row is None or not hmac.compare_digest(row[0], digest) or row[1] is not None:
         raise Unauthenticated()
     _stored, _revoked, last_used, account_id, name = row
     if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
-        with db.raw.write() as raw:
-            raw.run("UPDATE api_keys SET last_used_at = :now WHERE digest = :digest", {"now": now, "digest": digest})
+        yield Run("UPDATE api_keys SET last_used_at = :now WHERE digest = :digest", {"now": now, "digest": digest})
     return Account(account_id, name)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from openarc.db import Database
-from openarc.db.raw import Raw, by_customer
+from openarc.db.steps import Steps, by_customer
 from openarc.db.tables import bank_accounts
 from openarc.errors import NotFound
 from openarc.services import validation as v
@@ -90,5 +90,5 @@ def delete(db: Database, account_id: int, bank_account_id: int) -> None:
         raise NotFound()
 
 
-def of_customers(raw: Raw, customer_ids: Sequence[int]) -> dict[int, list[BankAccount]]:
-    return by_customer(raw, "bank_accounts", BankAccount, customer_ids)
+def of_customers(customer_ids: Sequence[int]) -> Steps[dict[int, list[BankAccount]]]:
+    return by_customer("bank_accounts", BankAccount, customer_ids)

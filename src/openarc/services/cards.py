@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, select
 
 from openarc.db import Database
-from openarc.db.raw import Raw, by_customer
+from openarc.db.steps import Steps, by_customer
 from openarc.db.tables import cards, tokens
 from openarc.errors import Conflict, NotFound
 from openarc.services import validation as v
@@ -257,5 +257,5 @@ def delete(db: Database, account_id: int, customer_id: int, card_id: int, *, now
                 conn.execute(cards.update().where(cards.c.id == successor).values(is_default=1, updated_at=now))
 
 
-def of_customers(raw: Raw, customer_ids: Sequence[int]) -> dict[int, list[Card]]:
-    return by_customer(raw, "cards", Card, customer_ids)
+def of_customers(customer_ids: Sequence[int]) -> Steps[dict[int, list[Card]]]:
+    return by_customer("cards", Card, customer_ids)

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from openarc.db import Database
 from openarc.db.raw import Raw, columns, on
+from openarc.db.steps import Many, One, Steps, run
 from openarc.db.tables import accounts, customers
 from openarc.errors import Invalid, NotFound
 from openarc.services import bank_accounts, cards
@@ -77,7 +78,7 @@ _SELECT = (
 )
 
 
-def with_payment_methods(raw: Raw, rows: list[Sequence[object]]) -> list[Customer]:
+def with_payment_methods(rows: list[Sequence[object]]) -> Steps[list[Customer]]:
     """Customers from rows of ``_SELECT``, each carrying its cards and bank accounts.
 
     Two queries for any number of customers; built in one step (``dataclasses.replace``
@@ -85,8 +86,8 @@ def with_payment_methods(raw: Raw, rows: list[Sequence[object]]) -> list[Custome
     """
     with_cards = [row[0] for row in rows if row[-2]]
     with_banks = [row[0] for row in rows if row[-1]]
-    card_map = cards.of_customers(raw, with_cards) if with_cards else {}
-    bank_map = bank_accounts.of_customers(raw, with_banks) if with_banks else {}
+    card_map = (yield from cards.of_customers(with_cards)) if with_cards else {}
+    bank_map = (yield from bank_accounts.of_customers(with_banks)) if with_banks else {}
     empty: tuple = ()
     return [
         Customer(*row[:-2], tuple(card_map.get(row[0], empty)), tuple(bank_map.get(row[0], empty)))  # type: ignore[arg-type]
@@ -213,13 +214,17 @@ class Ordinals:
         self._lock = threading.Lock()
 
     def take(self, db: Database, account_id: int) -> int:
+        with db.raw.autocommit() as raw:
+            return run(raw, self.next(account_id))
+
+    def next(self, account_id: int) -> Steps[int]:
         with self._lock:
             start, end = self._blocks.get(account_id, (0, 0))
             if start < end:
                 self._blocks[account_id] = (start + 1, end)
                 return start
-        with db.raw.autocommit() as raw:  # the row is locked for this statement only
-            end = raw.one(_RESERVE, {"size": self.size, "account_id": account_id})[0]
+        # One statement of its own: the merchant's row is locked for this statement only.
+        end = (yield One(_RESERVE, {"size": self.size, "account_id": account_id}))[0]
         with self._lock:
             # A block reserved meanwhile by another thread is dropped: numbers skipped, never shared.
             self._blocks[account_id] = (end - self.size + 1, end)
@@ -233,6 +238,12 @@ class Ordinals:
 
 def insert_counted(db: Database, ordinals: Ordinals, account_id: int, values: Mapping[str, object], *,
                    now: int) -> Customer:
+    with db.raw.autocommit() as raw:
+        return run(raw, inserted_counted(ordinals, account_id, values, now=now))
+
+
+def inserted_counted(ordinals: Ordinals, account_id: int, values: Mapping[str, object], *,
+                     now: int) -> Steps[Customer]:
     """``insert`` for PostgreSQL: an ordinal from ``ordinals``, then one statement.
 
     A prefix already taken can only come from a block reserved before the merchant's
@@ -241,10 +252,10 @@ def insert_counted(db: Database, ordinals: Ordinals, account_id: int, values: Ma
     """
     attempts = 0
     while True:
-        record = _record(account_id, values, ordinals.take(db, account_id), now)
+        record = _record(account_id, values, (yield from ordinals.next(account_id)), now)
         try:
-            with db.raw.autocommit() as raw:  # one statement, its own transaction
-                key = raw.one(_INSERT_COUNTED, record)[0]
+            # One statement, its own transaction.
+            key = (yield One(_INSERT_COUNTED, record))[0]
         except Exception as exc:
             attempts += 1
             if getattr(exc, "sqlstate", None) != _UNIQUE_VIOLATION or attempts == _PREFIX_ATTEMPTS:
@@ -260,15 +271,16 @@ _PREFIX_ATTEMPTS = 3
 
 def get(db: Database, account_id: int, customer_id: int) -> Customer:
     with db.raw.read() as raw:
-        return _get(raw, account_id, customer_id)
+        return run(raw, found(account_id, customer_id))
 
 
-def _get(raw: Raw, account_id: int, customer_id: int) -> Customer:
-    row = raw.one(f"{_SELECT} WHERE c.id = :id AND c.account_id = :account_id",
-                  {"id": customer_id, "account_id": account_id})
+def found(account_id: int, customer_id: int) -> Steps[Customer]:
+    """The merchant's customer, or ``NotFound``."""
+    row = yield One(f"{_SELECT} WHERE c.id = :id AND c.account_id = :account_id",
+                    {"id": customer_id, "account_id": account_id})
     if row is None:
         raise NotFound()
-    return with_payment_methods(raw, [row])[0]
+    return (yield from with_payment_methods([row]))[0]
 
 
 def update(
@@ -299,7 +311,7 @@ def update(
             cards.attach_token(conn, account_id, customer_id, token_id, now=now)
         if default_card_id is not None:
             cards.set_default(conn, account_id, customer_id, default_card_id, now=now)
-        return _get(on(conn, db.is_sqlite), account_id, customer_id)
+        return run(on(conn, db.is_sqlite), found(account_id, customer_id))
 
 
 def delete(db: Database, account_id: int, customer_id: int) -> None:
@@ -339,6 +351,20 @@ def list_page(
     default_limit: int = 25,
     max_limit: int = 100,
 ) -> Page:
+    with db.raw.read() as raw:
+        return run(raw, page_of(account_id, filters=filters, limit=limit, page=page,
+                                default_limit=default_limit, max_limit=max_limit))
+
+
+def page_of(
+    account_id: int,
+    *,
+    filters: Mapping[str, object],
+    limit: object = None,
+    page: object = None,
+    default_limit: int = 25,
+    max_limit: int = 100,
+) -> Steps[Page]:
     """Newest first.  ``limit`` above ``max_limit`` is capped, not refused."""
     per_page = min(page_number(limit, "limit", default_limit), max_limit)
     number = page_number(page, "page", 1)
@@ -351,22 +377,21 @@ def list_page(
         return Page([], 0, per_page, number)
     where = " AND ".join(["account_id = :account_id", *(f"{k} = :{k}" for k in wanted)])
     params: dict[str, object] = {"account_id": account_id, **wanted}
-    with db.raw.read() as raw:
-        if wanted:
-            total = raw.one(f"SELECT count(*) FROM customers WHERE {where}", params)[0]
-        else:
-            # Kept exact by create/delete in their transactions: no count(*) over a big merchant.
-            total = raw.one("SELECT customer_count FROM accounts WHERE id = :account_id", params)[0]
-        offset = (number - 1) * per_page
-        items: list[Customer] = []
-        if offset < total:
-            # The page's ids come from the index alone (a deferred join, written as a derived
-            # table so PostgreSQL runs it first): deep pages skip index entries, not rows, and
-            # the EXISTS probes run for the 25 rows shown only.
-            rows = raw.all(
-                f"{_SELECT} JOIN (SELECT id FROM customers WHERE {where} "
-                "ORDER BY id DESC LIMIT :limit OFFSET :offset) AS page ON page.id = c.id ORDER BY c.id DESC",
-                {**params, "limit": per_page, "offset": offset},
-            )
-            items = with_payment_methods(raw, rows)
+    if wanted:
+        total = (yield One(f"SELECT count(*) FROM customers WHERE {where}", params))[0]
+    else:
+        # Kept exact by create/delete in their transactions: no count(*) over a big merchant.
+        total = (yield One("SELECT customer_count FROM accounts WHERE id = :account_id", params))[0]
+    offset = (number - 1) * per_page
+    items: list[Customer] = []
+    if offset < total:
+        # The page's ids come from the index alone (a deferred join, written as a derived
+        # table so PostgreSQL runs it first): deep pages skip index entries, not rows, and
+        # the EXISTS probes run for the 25 rows shown only.
+        rows = yield Many(
+            f"{_SELECT} JOIN (SELECT id FROM customers WHERE {where} "
+            "ORDER BY id DESC LIMIT :limit OFFSET :offset) AS page ON page.id = c.id ORDER BY c.id DESC",
+            {**params, "limit": per_page, "offset": offset},
+        )
+        items = yield from with_payment_methods(rows)
     return Page(items, total, per_page, number)

@@ -25,7 +25,7 @@ async def create(request: Request) -> Response:
     if ctx.db.is_sqlite:  # group commit (db.group)
         created = await ctx.write(customers.insert, account.id, values, now=now)
     else:  # one statement, no lock held across round trips (customers.Ordinals)
-        created = await ctx.call(customers.insert_counted, ctx.db, ctx.ordinals, account.id, values, now=now)
+        created = await ctx.query(customers.inserted_counted(ctx.ordinals, account.id, values, now=now))
     return json_response(render.one(render.customer(created, ctx.ids, now)), 201)
 
 
@@ -34,7 +34,7 @@ async def retrieve(request: Request) -> Response:
     account = await account_of(request)
     extra = render.includes(request.query_params.get("include")) if request.scope["query_string"] else ()
     key = customer_key(ctx, request)
-    found = await ctx.call(customers.get, ctx.db, account.id, key)
+    found = await ctx.query(customers.found(account.id, key))
     return json_response(render.one(render.customer(found, ctx.ids, ctx.clock.now(), extra)), 200)
 
 
@@ -45,16 +45,14 @@ async def list_(request: Request) -> Response:
     # page/limit as a JSON body on this GET (spec §4.3); the body wins, as in Laravel.
     query = {**request.query_params, **await bodies.form_or_json(request, ctx.settings.max_body_bytes)}
     extra = render.includes(query.get("include"))
-    result = await ctx.call(
-        customers.list_page,
-        ctx.db,
+    result = await ctx.query(customers.page_of(
         account.id,
         filters=query,
         limit=query.get("limit"),
         page=query.get("page"),
         default_limit=ctx.settings.default_page_size,
         max_limit=ctx.settings.max_page_size,
-    )
+    ))
     now = ctx.clock.now()
     data = [render.customer(c, ctx.ids, now, extra) for c in result.items]
     return json_response(render.page(data, result, request.url), 200)
