@@ -162,3 +162,31 @@ def test_a_worker_waits_for_the_writer_lock_without_stalling_its_event_loop(sqli
         other_worker.close()
     assert ticks > 1 and len(created) == 2 and _count(path) == 2
     assert group is not None and (group.batches, group.writes, group.waits) == (1, 2, 1)
+
+
+def test_writes_queued_when_the_app_stops_are_refused_not_left_waiting(sqlite_settings: Settings) -> None:
+    from openarc.db.group import WriterLock
+
+    ctx = build_context(sqlite_settings)
+    path = sqlite_settings.database_url.removeprefix("sqlite:///")
+    account = accounts.ensure_account(ctx.db, "group", now=1)
+    other_worker = WriterLock(Path(path + "-writer"))
+
+    def insert(raw: Raw, name: str) -> customers.Customer:
+        return customers.insert(raw, account.id, customers.clean({"name": name}), now=1)
+
+    async def main() -> list[object]:
+        waiting = asyncio.ensure_future(ctx.write(insert, "Waiting Person"))
+        await asyncio.sleep(0.05)  # its batch waits for the lock held elsewhere
+        asyncio.get_running_loop().call_later(0.05, other_worker.release)
+        ctx.close()  # the app stops meanwhile
+        late = asyncio.ensure_future(ctx.write(insert, "Late Person"))
+        return await asyncio.wait_for(asyncio.gather(waiting, late, return_exceptions=True), 5)
+
+    assert other_worker.try_acquire()
+    try:
+        outcomes = asyncio.run(main())
+    finally:
+        other_worker.close()
+    assert all(isinstance(o, RuntimeError) and "stopping" in str(o) for o in outcomes), outcomes
+    assert _count(path) == 0

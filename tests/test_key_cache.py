@@ -76,3 +76,20 @@ def test_every_process_sees_a_stamp_change_at_once(tmp_path: Path) -> None:
         first.close()
         second.close()
         first.close()  # closing twice is harmless
+
+
+def test_the_stamp_file_is_found_beside_the_database_however_its_path_is_spelled(tmp_path: Path) -> None:
+    real = tmp_path / "data" / "openarc.db"
+    real.parent.mkdir()
+    real.touch()
+    link = tmp_path / "openarc.db"
+    link.symlink_to(real)
+    through_link = Generation.beside(link, "-keys")
+    direct = Generation.beside(tmp_path / "data" / ".." / "data" / "openarc.db", "-keys")
+    try:
+        through_link.bump()
+        assert direct.read() == through_link.read() != bytes(8)
+        assert (real.parent / "openarc.db-keys").exists() and not (tmp_path / "openarc.db-keys").exists()
+    finally:
+        through_link.close()
+        direct.close()

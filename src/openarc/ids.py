@@ -51,7 +51,14 @@ class SingleKeyHashids(Hashids):
         alphabet = self._alphabet
         lottery = alphabet[values_hash % len(alphabet)]
         shuffled = _reorder(alphabet, (lottery + self._salt + alphabet)[: len(alphabet)])
-        plan = self._plans[values_hash] = (lottery, shuffled, [])
+        # Every padding shuffle an id can need (each adds len(shuffled) characters), made now:
+        # the plan is never changed after, so threads may share it.
+        pads: list[str] = []
+        previous = shuffled
+        for _ in range(self._min_length // len(shuffled) + 2):
+            previous = _reorder(previous, previous)
+            pads.append(previous)
+        plan = self._plans[values_hash] = (lottery, shuffled, pads)
         return plan
 
     def encode(self, *values: int) -> str:
@@ -78,9 +85,6 @@ class SingleKeyHashids(Hashids):
         split_at = size // 2
         used = 0
         while len(encoded) < min_length:
-            if used == len(pads):
-                previous = pads[-1] if pads else alphabet
-                pads.append(_reorder(previous, previous))
             pad = pads[used]
             used += 1
             encoded = pad[split_at:] + encoded + pad[:split_at]

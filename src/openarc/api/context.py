@@ -99,9 +99,8 @@ class AppContext:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
-        group, self._group = self._group, None
-        if group is not None:
-            group.close()
+        if self._group is not None:
+            self._group.close()  # kept, closed: a write that comes after is refused, not reopened
         self.db.dispose()
 
 

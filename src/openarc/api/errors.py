@@ -33,7 +33,7 @@ _JSON = (b"content-type", b"application/json")
 
 
 def json_response(body: object, status: int, headers: dict[str, str] | None = None) -> Response:
-    if headers:
+    if headers or status < 200 or status in (204, 304):  # (those have no content-length)
         return Response(orjson.dumps(body), status, headers=headers, media_type="application/json")
     # Every API answer comes through here: the two headers Starlette's __init__ would
     # work out (content-length, then content-type), set directly.

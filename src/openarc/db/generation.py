@@ -6,7 +6,12 @@ and a process that changes what the stamp guards writes a fresh random value the
 after its transaction commits, which every other process sees at its next read.
 Random rather than counted, so two changes at once can never leave the stamp as it
 was (no read-modify-write to race).  Only processes on one machine share it: that is
-SQLite's deployment; PostgreSQL has no such file (``beside`` returns None).
+SQLite's deployment; PostgreSQL has no such file.
+
+The file must stay in place while OpenArc runs, like SQLite's ``-shm``: a worker keeps
+the mapping of the file it opened, so one deleted or replaced underneath sees no more
+stamps (the cache's 10-second bound still holds), and one truncated under a mapping
+makes the next read fault.
 """
 
 from __future__ import annotations
@@ -19,18 +24,28 @@ SIZE = 8
 
 
 class Generation:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, owner: os.stat_result | None = None) -> None:
+        """Map ``path``, creating it if needed (owned like ``owner`` when created by root, as
+        SQLite does for its ``-wal`` and ``-shm`` files, so a CLI run as root does not lock
+        the server out)."""
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            if os.fstat(fd).st_size < SIZE:
+            stat = os.fstat(fd)
+            if owner is not None and os.geteuid() == 0 and (stat.st_uid, stat.st_gid) != (owner.st_uid, owner.st_gid):
+                os.fchown(fd, owner.st_uid, owner.st_gid)
+            if stat.st_size < SIZE:
                 os.ftruncate(fd, SIZE)  # zeros; several processes doing this at once agree
             self._map: mmap.mmap | None = mmap.mmap(fd, SIZE)
         finally:
             os.close(fd)  # the mapping keeps the file
 
     @classmethod
-    def beside(cls, database: Path | None, suffix: str) -> Generation | None:
-        return None if database is None else cls(database.with_name(database.name + suffix))
+    def beside(cls, database: Path, suffix: str) -> Generation:
+        """The stamp file beside the database file itself: like SQLite's own ``-wal``, beside
+        the file a symbolic link points to, so every process finds the same one however it
+        spelled the database's path."""
+        real = Path(os.path.realpath(database))
+        return cls(real.with_name(real.name + suffix), owner=os.stat(real))
 
     def read(self) -> bytes:
         assert self._map is not None

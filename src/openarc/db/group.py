@@ -57,11 +57,15 @@ class WriterLock:
         self.held = False
 
     def try_acquire(self) -> bool:
-        """Take the lock if nobody holds it; never waits."""
+        """Take the lock if nobody holds it; never waits.  A lock that cannot be taken at all
+        (closed at shutdown, or the system refuses) counts as taken: the commit then meets
+        SQLite's own lock, which is what ordering the writes rests on anyway."""
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return False
+        except (OSError, ValueError):  # ValueError: the file was closed (descriptor -1)
+            return True
         self.held = True
         return True
 
@@ -82,7 +86,8 @@ class WriterLock:
     def release(self) -> None:
         if self.held:
             self.held = False
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            if self._fd >= 0:  # closing the file let go of the lock already
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def __enter__(self) -> None:
         self.acquire()
@@ -120,11 +125,14 @@ class GroupCommit:
     batches: int = 0
     writes: int = 0
     waits: int = 0
+    _closed: bool = False
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """``fn(raw, *args, **kwargs)`` inside the next group transaction; its result once committed."""
         if inspect.iscoroutinefunction(fn):
             raise TypeError("group-commit writes are synchronous: they must not await")
+        if self._closed:
+            raise RuntimeError("the server is stopping: the write was not carried out")
         loop = asyncio.get_running_loop()
         write = _Write(fn, args, kwargs, loop.create_future())
         self._queue.append(write)
@@ -137,6 +145,11 @@ class GroupCommit:
         """Commit what is queued.  When another worker holds the writer lock, a helper thread
         waits for it instead of the event loop: meanwhile this worker goes on reading and
         validating requests, whose writes join the batch that commits once the lock is ours."""
+        if self._closed:
+            self._scheduled = False
+            return self._refuse()
+        if waited is not None and not waited.cancelled():
+            waited.exception()  # a wait that failed (the file closed under it): go on without
         lock = self.lock
         if lock is not None and waited is None and not lock.try_acquire():
             if self._waiter is None:
@@ -186,8 +199,17 @@ class GroupCommit:
             else:
                 write.future.set_exception(write.error)
 
+    def _refuse(self) -> None:
+        queue, self._queue = self._queue, []
+        for write in queue:
+            if not write.future.done():
+                write.future.set_exception(RuntimeError("the server is stopping: the write was not carried out"))
+
     def close(self) -> None:
-        """Stop the waiting thread (after its wait ends) and close the lock's file."""
+        """Refuse what is still queued (a batch waiting for the lock included), stop the
+        waiting thread and close the lock's file."""
+        self._closed = True
+        self._refuse()
         waiter, self._waiter = self._waiter, None
         if waiter is not None:
             waiter.shutdown(wait=True, cancel_futures=True)

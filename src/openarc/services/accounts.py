@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from openarc.db import Database
+from openarc.db.generation import Generation
 from openarc.db.steps import One, Run, Steps, run
 from openarc.db.tables import accounts, api_keys
 from openarc.errors import Invalid, NotFound, Unauthenticated
@@ -96,6 +98,8 @@ def authenticate(db: Database, pepper: bytes, presented: str | None, *, now: int
     return account_of_digest(db, _digest(pepper, presented), now=now)
 
 
+_UNOPENED = object()
+
 #: How long a serving process trusts a key it found valid when nothing says it changed.
 #: Revocations through OpenArc are seen at once (``Database.keys_changed``); this bounds
 #: how long a change made behind OpenArc's back (an edited database file) goes unseen.
@@ -125,18 +129,32 @@ class KeyCache:
     def __init__(self, db: Database, pepper: bytes, *, size: int = 4096,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._pepper = pepper
-        self._stamps = db.keys_changed
+        self._db = db
+        self._stamps: Generation | None | object = _UNOPENED
         self._size = size
         self._clock = clock
         self._known: dict[bytes, _Known] = {}
 
+    def _stamps_or_none(self) -> Generation | None:
+        """The shared stamps, opened on first use (so commands that never serve do not create
+        the file); without them (PostgreSQL, or a file this process may not open) nothing
+        is remembered and every request looks its key up."""
+        if self._stamps is _UNOPENED:
+            try:
+                self._stamps = self._db.keys_changed
+            except OSError as exc:
+                self._stamps = None
+                print(f"openarc: API keys are looked up on every request: {exc}", file=sys.stderr)
+        return self._stamps  # type: ignore[return-value]
+
     def known(self, presented: str | None) -> Account | None:
         """The key's merchant if this process may trust what it remembers, else None (then
         ``authenticate``).  Plain code, no steps: the answer of nearly every request."""
-        if self._stamps is None or not presented or len(presented) > _MAX_KEY_LENGTH:
+        stamps = self._stamps_or_none()
+        if stamps is None or not presented or len(presented) > _MAX_KEY_LENGTH:
             return None
         known = self._known.get(_ident(presented))
-        if known is not None and known.stamp == self._stamps.read() and self._clock() < known.until:
+        if known is not None and known.stamp == stamps.read() and self._clock() < known.until:
             return known.account
         return None
 
@@ -146,9 +164,10 @@ class KeyCache:
         if not presented or len(presented) > _MAX_KEY_LENGTH:
             raise Unauthenticated()
         digest = _digest(self._pepper, presented)
-        if self._stamps is None:
+        stamps = self._stamps_or_none()
+        if stamps is None:
             return (yield from account_found(digest, now=now))
-        stamp = self._stamps.read()  # before the lookup: a revocation during it voids the entry
+        stamp = stamps.read()  # before the lookup: a revocation during it voids the entry
         account = yield from account_found(digest, now=now)
         if len(self._known) >= self._size:
             self._known.clear()
@@ -222,6 +241,7 @@ def revoke(db: Database, pepper: bytes, key_or_id: str, *, now: int) -> str:
     """Revoke a key given in full or by its key id; returns the key id.  Takes effect at once
     for every worker: see ``KeyCache``."""
     key_or_id = key_or_id.strip()
+    stamps = db.keys_changed  # opened first: if it cannot be, nothing is revoked unannounced
     match = api_keys.c.digest == _digest(pepper, key_or_id)
     if not key_or_id.startswith(KEY_PREFIX):
         match = api_keys.c.key_id == key_or_id
@@ -232,8 +252,8 @@ def revoke(db: Database, pepper: bytes, key_or_id: str, *, now: int) -> str:
         ).first()
     if row is None:
         raise NotFound("No such key.")
-    if db.keys_changed is not None:  # committed: now every serving process must look again
-        db.keys_changed.bump()
+    if stamps is not None:  # committed: now every serving process must look again
+        stamps.bump()
     return row.key_id
 
 
