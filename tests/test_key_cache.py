@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import LiveServer
+from conftest import start_server, stop_server
 from openarc.api.app import build_context
 from openarc.config import Settings
 from openarc.db.generation import Generation
@@ -20,18 +20,26 @@ from openarc.errors import Unauthenticated
 from openarc.services import accounts
 
 
-def test_a_key_revoked_from_the_command_line_is_refused_at_once(live_server: LiveServer, tmp_path: Path) -> None:
-    merchant = live_server.merchant("revoked-at-once")
-    with httpx.Client(base_url=live_server.url, headers=merchant.headers, timeout=30) as http:
-        for _ in range(3):  # found valid, and (on SQLite) remembered
-            assert http.get("/v1/customers").status_code == 200
+def test_a_key_revoked_from_the_command_line_is_refused_at_once_by_every_worker(tmp_path: Path) -> None:
+    server = start_server(tmp_path, "--workers", "2")
+    try:
+        merchant = server.merchant("revoked-at-once")
+
+        def fresh(method: str, **kwargs: object) -> int:
+            # A new connection each time, so the requests spread over both workers.
+            with httpx.Client(base_url=server.url, headers=merchant.headers, timeout=30) as http:
+                return http.request(method, "/v1/customers", **kwargs).status_code  # type: ignore[arg-type]
+
+        assert {fresh("GET") for _ in range(20)} == {200}  # found valid, and (on SQLite) remembered
         revoke = subprocess.run(
-            [sys.executable, "-m", "openarc", "keys", "revoke", merchant.key, "--database", live_server.database_url],
+            [sys.executable, "-m", "openarc", "keys", "revoke", merchant.key, "--database", server.database_url],
             capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False,
         )
         assert revoke.returncode == 0, revoke.stderr
-        assert http.get("/v1/customers").status_code == 401
-        assert http.post("/v1/customers", data={"name": "Too Late"}).status_code == 401
+        assert {fresh("GET") for _ in range(20)} == {401}
+        assert fresh("POST", data={"name": "Too Late"}) == 401
+    finally:
+        stop_server(server)
 
 
 def test_a_change_made_behind_openarcs_back_is_seen_within_the_trust_period(settings: Settings) -> None:
