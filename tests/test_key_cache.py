@@ -101,3 +101,19 @@ def test_the_stamp_file_is_found_beside_the_database_however_its_path_is_spelled
     finally:
         through_link.close()
         direct.close()
+
+
+def test_a_worker_that_cannot_open_the_stamp_file_looks_every_key_up(settings: Settings, caplog) -> None:
+    ctx = build_context(settings)
+    try:
+        if ctx.db.path is None:
+            pytest.skip("PostgreSQL has no stamp file")
+        (ctx.db.path.with_name(ctx.db.path.name + "-keys")).mkdir()  # something that cannot be mapped
+        issued = accounts.issue_key(ctx.db, ctx.secrets.api_keys, "no-stamps", now=1)
+        cache = accounts.KeyCache(ctx.db, ctx.secrets.api_keys)
+        with ctx.db.raw.autocommit() as raw:
+            assert run(raw, cache.authenticate(issued.secret, now=1)) == issued.account
+        assert cache.known(issued.secret) is None  # nothing remembered: every request looks up
+        assert "looked up on every request" in caplog.text
+    finally:
+        ctx.db.dispose()

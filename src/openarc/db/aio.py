@@ -26,6 +26,9 @@ from openarc.db.steps import Steps, run_async
 
 T = TypeVar("T")
 
+#: A server that does not answer fails the request that needed it, instead of holding it.
+CONNECT_TIMEOUT_SECONDS = 10
+
 
 class AsyncPool:
     def __init__(self, conninfo: str, *, size: int) -> None:
@@ -41,7 +44,8 @@ class AsyncPool:
         """Carry out ``steps`` on one connection of the pool, held until they are done."""
         slot = await self._take()
         try:
-            conn = slot if slot is not None else await AsyncConnection.connect(self._conninfo, autocommit=True)
+            conn = slot if slot is not None else await AsyncConnection.connect(
+                self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
         except BaseException:
             self._give(None)
             raise

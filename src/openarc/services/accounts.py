@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +24,8 @@ from openarc.db.generation import Generation
 from openarc.db.steps import One, Run, Steps, run
 from openarc.db.tables import accounts, api_keys
 from openarc.errors import Invalid, NotFound, Unauthenticated
+
+log = logging.getLogger("openarc.accounts")
 
 KEY_PREFIX = "oa_sk_"
 _MAX_KEY_LENGTH = 256
@@ -144,7 +146,7 @@ class KeyCache:
                 self._stamps = self._db.keys_changed
             except OSError as exc:
                 self._stamps = None
-                print(f"openarc: API keys are looked up on every request: {exc}", file=sys.stderr)
+                log.warning("API keys are looked up on every request: %s", exc)
         return self._stamps  # type: ignore[return-value]
 
     def known(self, presented: str | None) -> Account | None:
