@@ -117,3 +117,17 @@ def test_a_worker_that_cannot_open_the_stamp_file_looks_every_key_up(settings: S
         assert "looked up on every request" in caplog.text
     finally:
         ctx.db.dispose()
+
+
+def test_the_stamp_file_gets_the_databases_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    database = tmp_path / "shared.db"
+    database.touch()
+    database.chmod(0o660)
+    stamps = Generation.beside(database, "-keys")
+    try:
+        assert stat.S_IMODE(os.stat(tmp_path / "shared.db-keys").st_mode) == 0o660
+    finally:
+        stamps.close()

@@ -33,3 +33,6 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # bad settings: a malformed URL, a non-numeric variable…
         print(f"openarc: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file beside the database that this user may not open, a full disk…
+        print(f"openarc: {exc}", file=sys.stderr)
+        return 1

@@ -25,16 +25,18 @@ SIZE = 8
 
 class Generation:
     def __init__(self, path: Path, *, owner: os.stat_result | None = None) -> None:
-        """Map ``path``, creating it if needed (owned like ``owner`` when created by root, as
-        SQLite does for its ``-wal`` and ``-shm`` files, so a CLI run as root does not lock
-        the server out)."""
+        """Map ``path``, creating it if needed with ``owner``'s permissions (and, as root, its
+        owner), as SQLite does for its ``-wal`` and ``-shm`` files: whoever may write the
+        database may stamp it, and a CLI run as root does not lock the server out."""
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             stat = os.fstat(fd)
+            if stat.st_size < SIZE:  # new: readable and writable by whoever may use the database
+                if owner is not None:
+                    os.fchmod(fd, owner.st_mode & 0o666)
+                os.ftruncate(fd, SIZE)  # zeros; several processes doing this at once agree
             if owner is not None and os.geteuid() == 0 and (stat.st_uid, stat.st_gid) != (owner.st_uid, owner.st_gid):
                 os.fchown(fd, owner.st_uid, owner.st_gid)
-            if stat.st_size < SIZE:
-                os.ftruncate(fd, SIZE)  # zeros; several processes doing this at once agree
             self._map: mmap.mmap | None = mmap.mmap(fd, SIZE)
         finally:
             os.close(fd)  # the mapping keeps the file
