@@ -133,6 +133,7 @@ def test_ordinal_blocks_of_separate_processes_never_overlap(settings: Settings) 
     """PostgreSQL creates take invoice-prefix ordinals from blocks each worker reserves; two
     workers (two ``Ordinals``) drawing concurrently for one merchant never share one."""
     from openarc.api.app import build_context
+    from openarc.db.steps import run
     from openarc.services import accounts, customers
 
     ctx = build_context(settings)
@@ -149,8 +150,9 @@ def test_ordinal_blocks_of_separate_processes_never_overlap(settings: Settings) 
             for i in range(20):
                 customers.insert_counted(ctx.db, workers[i % 2], account.id, customers.clean({"name": "Blocked"}),
                                          now=1)
-            page = customers.list_page(ctx.db, account.id, filters={}, limit=None, page=None, default_limit=25,
-                                       max_limit=100)
+            with ctx.db.raw.read() as raw:
+                page = run(raw, customers.page_of(account.id, filters={}, limit=None, page=None, default_limit=25,
+                                                  max_limit=100))
             assert page.total == 21  # the count stays exact
             prefixes = [c.invoice_prefix for c in page.items]
             assert len(set(prefixes)) == len(prefixes)

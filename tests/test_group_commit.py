@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from openarc.api.app import build_context
+from openarc.api.context import AppContext
 from openarc.config import Settings
+from openarc.db.group import WriterLock
 from openarc.db.raw import Raw
 from openarc.errors import Invalid
 from openarc.services import accounts, customers
@@ -91,8 +94,6 @@ def test_a_write_whose_caller_went_away_is_not_run(sqlite_settings: Settings) ->
 def test_the_writer_lock_admits_one_holder_at_a_time(tmp_path: Path) -> None:
     import threading
 
-    from openarc.db.group import WriterLock
-
     first, second = WriterLock(tmp_path / "db-writer"), WriterLock(tmp_path / "db-writer")
     entered = threading.Event()
 
@@ -114,8 +115,6 @@ def test_the_writer_lock_admits_one_holder_at_a_time(tmp_path: Path) -> None:
 
 
 def test_a_worker_stops_queueing_behind_a_holder_that_takes_too_long(tmp_path: Path) -> None:
-    from openarc.db.group import WriterLock
-
     holder, impatient = WriterLock(tmp_path / "db-writer"), WriterLock(tmp_path / "db-writer", patience=0.05)
     try:
         with holder, impatient:  # entered anyway: SQLite's own lock still orders the writes
@@ -128,16 +127,20 @@ def test_a_worker_stops_queueing_behind_a_holder_that_takes_too_long(tmp_path: P
         impatient.close()  # closing twice is harmless
 
 
-def test_a_worker_waits_for_the_writer_lock_without_stalling_its_event_loop(sqlite_settings: Settings) -> None:
-    from openarc.db.group import WriterLock
-
-    ctx = build_context(sqlite_settings)
-    path = sqlite_settings.database_url.removeprefix("sqlite:///")
+def _with_the_lock_elsewhere(settings: Settings) -> tuple[AppContext, str, Callable[[Raw, str], customers.Customer], WriterLock]:
+    """A serving context, its file, a create to submit, and another worker's writer lock (not yet taken)."""
+    ctx = build_context(settings)
+    path = settings.database_url.removeprefix("sqlite:///")
     account = accounts.ensure_account(ctx.db, "group", now=1)
-    other_worker = WriterLock(Path(path + "-writer"))
 
     def insert(raw: Raw, name: str) -> customers.Customer:
         return customers.insert(raw, account.id, customers.clean({"name": name}), now=1)
+
+    return ctx, path, insert, WriterLock(Path(path + "-writer"))
+
+
+def test_a_worker_waits_for_the_writer_lock_without_stalling_its_event_loop(sqlite_settings: Settings) -> None:
+    ctx, path, insert, other_worker = _with_the_lock_elsewhere(sqlite_settings)
 
     async def main() -> tuple[int, list[customers.Customer]]:
         first = asyncio.ensure_future(ctx.write(insert, "First Person"))
@@ -165,15 +168,7 @@ def test_a_worker_waits_for_the_writer_lock_without_stalling_its_event_loop(sqli
 
 
 def test_writes_queued_when_the_app_stops_are_refused_not_left_waiting(sqlite_settings: Settings) -> None:
-    from openarc.db.group import WriterLock
-
-    ctx = build_context(sqlite_settings)
-    path = sqlite_settings.database_url.removeprefix("sqlite:///")
-    account = accounts.ensure_account(ctx.db, "group", now=1)
-    other_worker = WriterLock(Path(path + "-writer"))
-
-    def insert(raw: Raw, name: str) -> customers.Customer:
-        return customers.insert(raw, account.id, customers.clean({"name": name}), now=1)
+    ctx, path, insert, other_worker = _with_the_lock_elsewhere(sqlite_settings)
 
     async def main() -> list[object]:
         waiting = asyncio.ensure_future(ctx.write(insert, "Waiting Person"))

@@ -242,10 +242,10 @@ async def customer_list(view: View) -> Response:
     search = {name: query.get(name, "").strip() for name in forms.SEARCH_FIELDS}
     filters = {name: value for name, value in search.items() if value}
     try:
-        result = await view.call(
-            customers.list_page, view.merchant.id, filters=filters, page=query.get("page"),
+        result = await view.ctx.query(customers.page_of(
+            view.merchant.id, filters=filters, page=query.get("page"),
             default_limit=view.ctx.settings.default_page_size, max_limit=view.ctx.settings.max_page_size,
-        )
+        ))
     except errors.Invalid as exc:
         return view.render("customers.html", 422, search=search, result=None, errors=exc.errors)
     now = view.ctx.clock.now()
@@ -278,7 +278,7 @@ async def customer_create(view: View) -> Response:
 
 @page()
 async def customer_detail(view: View) -> Response:
-    found = await view.call(customers.get, view.merchant.id, customer_key(view))
+    found = await view.ctx.query(customers.found(view.merchant.id, customer_key(view)))
     now = view.ctx.clock.now()
     return view.render(
         "customer.html", c=found, customer_id=view.request.path_params["customer_id"],
@@ -288,7 +288,7 @@ async def customer_detail(view: View) -> Response:
 
 @page()
 async def customer_edit(view: View) -> Response:
-    found = await view.call(customers.get, view.merchant.id, customer_key(view))
+    found = await view.ctx.query(customers.found(view.merchant.id, customer_key(view)))
     values = {name: getattr(found, name) or "" for name, *_ in forms.FIELDS}
     return view.render(
         "customer_form.html", values=values, errors={}, customer_id=view.request.path_params["customer_id"]
@@ -309,7 +309,7 @@ async def customer_update(view: View) -> Response:
 
 @page()
 async def customer_confirm_delete(view: View) -> Response:
-    found = await view.call(customers.get, view.merchant.id, customer_key(view))
+    found = await view.ctx.query(customers.found(view.merchant.id, customer_key(view)))
     return view.render("customer_delete.html", c=found, customer_id=view.request.path_params["customer_id"])
 
 

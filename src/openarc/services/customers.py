@@ -269,11 +269,6 @@ _UNIQUE_VIOLATION = "23505"
 _PREFIX_ATTEMPTS = 3
 
 
-def get(db: Database, account_id: int, customer_id: int) -> Customer:
-    with db.raw.read() as raw:
-        return run(raw, found(account_id, customer_id))
-
-
 def found(account_id: int, customer_id: int) -> Steps[Customer]:
     """The merchant's customer, or ``NotFound``."""
     row = yield One(f"{_SELECT} WHERE c.id = :id AND c.account_id = :account_id",
@@ -339,21 +334,6 @@ def page_number(raw: object, field: str, default: int) -> int:
     if value < 1:
         raise Invalid.one(field, f"The {field} field must be at least 1.")
     return value
-
-
-def list_page(
-    db: Database,
-    account_id: int,
-    *,
-    filters: Mapping[str, object],
-    limit: object = None,
-    page: object = None,
-    default_limit: int = 25,
-    max_limit: int = 100,
-) -> Page:
-    with db.raw.read() as raw:
-        return run(raw, page_of(account_id, filters=filters, limit=limit, page=page,
-                                default_limit=default_limit, max_limit=max_limit))
 
 
 def page_of(
