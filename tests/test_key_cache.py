@@ -3,15 +3,20 @@ yet a revoked key is refused from the very next request, by every worker."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
-from conftest import start_server, stop_server
+from conftest import ON_POSTGRES, start_server, stop_server
 from openarc.api.app import build_context
+from openarc.api.context import AppContext
 from openarc.config import Settings
 from openarc.db.generation import Generation
 from openarc.db.steps import run
@@ -42,35 +47,105 @@ def test_a_key_revoked_from_the_command_line_is_refused_at_once_by_every_worker(
         stop_server(server)
 
 
+async def _until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"still not {what} after {timeout} s"
+        await asyncio.sleep(0.01)
+
+
+def _serving(settings: Settings, test: Callable[[AppContext, accounts.KeyCache, Callable[[], float]], Awaitable[None]],
+             **cache_options: object) -> None:
+    """``test(ctx, cache, elapsed)`` inside an event loop, as a serving process runs, with a
+    key cache whose clock the test moves (``elapsed[0]``), listening (PostgreSQL) before it starts."""
+    elapsed = [0.0]
+
+    async def main() -> None:
+        ctx = build_context(settings)
+        cache = accounts.KeyCache(ctx.db, ctx.secrets.api_keys, clock=lambda: elapsed[0], **cache_options)
+        try:
+            await _until(lambda: cache._stamp() is not None, "watching the stamp")
+            await test(ctx, cache, elapsed)
+        finally:
+            await cache.aclose()
+            await ctx.aclose()
+
+    asyncio.run(main())
+
+
+async def _authenticate(ctx: AppContext, cache: accounts.KeyCache, key: str, now: int) -> accounts.Account:
+    return cache.known(key) or await ctx.query(cache.authenticate(key, now=now))  # as api.auth does
+
+
 def test_a_change_made_behind_openarcs_back_is_seen_within_the_trust_period(settings: Settings) -> None:
-    ctx = build_context(settings)
-    try:
+    async def test(ctx: AppContext, cache: accounts.KeyCache, elapsed: list[float]) -> None:
         issued = accounts.issue_key(ctx.db, ctx.secrets.api_keys, "edited", now=1)
-        elapsed = [0.0]
-        cache = accounts.KeyCache(ctx.db, ctx.secrets.api_keys, clock=lambda: elapsed[0])
-
-        def authenticate(key: str, now: int) -> accounts.Account:  # as api.auth does
-            with ctx.db.raw.autocommit() as raw:
-                return cache.known(key) or run(raw, cache.authenticate(key, now=now))
-
-        assert authenticate(issued.secret, now=1) == issued.account
-        # Revoked by editing the database, not through OpenArc: nothing stamps the change.
+        assert await _authenticate(ctx, cache, issued.secret, now=1) == issued.account
+        # Revoked by editing the database, not through OpenArc: nothing stamps or announces it.
         with ctx.db.write() as conn:
             conn.execute(api_keys.update().values(revoked_at=2))
-        if ctx.db.keys_changed is None:  # PostgreSQL: every request looks the key up
-            with pytest.raises(Unauthenticated):
-                authenticate(issued.secret, now=3)
-            return
-        assert authenticate(issued.secret, now=3) == issued.account
+        await asyncio.sleep(0.2)  # (a notice, were there one, would have arrived by now)
+        assert await _authenticate(ctx, cache, issued.secret, now=3) == issued.account
         elapsed[0] = accounts.KNOWN_FOR_SECONDS + 0.1
         with pytest.raises(Unauthenticated):
-            authenticate(issued.secret, now=4)
+            await _authenticate(ctx, cache, issued.secret, now=4)
         # Unknown keys are never remembered, nor are keys themselves (only their hashes).
         with pytest.raises(Unauthenticated):
-            authenticate("oa_sk_unknown", now=5)
+            await _authenticate(ctx, cache, "oa_sk_unknown", now=5)
         assert all(len(ident) == 32 and issued.secret.encode() not in ident for ident in cache._known)
-    finally:
-        ctx.db.dispose()
+
+    _serving(settings, test)
+
+
+def test_a_revocation_voids_what_every_process_remembers(settings: Settings) -> None:
+    """In-process, and on PostgreSQL through the notice the revocation commits with."""
+
+    async def test(ctx: AppContext, cache: accounts.KeyCache, elapsed: list[float]) -> None:
+        kept = accounts.issue_key(ctx.db, ctx.secrets.api_keys, "kept", now=1)
+        revoked = accounts.issue_key(ctx.db, ctx.secrets.api_keys, "revoked", now=1)
+        for issued in (kept, revoked):
+            assert await _authenticate(ctx, cache, issued.secret, now=1) == issued.account
+            assert cache.known(issued.secret) == issued.account  # remembered
+        # From another process's point of view: its own connection, its own thread.
+        other = build_context(Settings(database_url=ctx.settings.database_url))
+        try:
+            await asyncio.to_thread(accounts.revoke, other.db, other.secrets.api_keys, revoked.secret, now=2)
+        finally:
+            other.db.dispose()
+        await _until(lambda: cache.known(revoked.secret) is None, "told of the revocation")
+        with pytest.raises(Unauthenticated):
+            await _authenticate(ctx, cache, revoked.secret, now=3)
+        # Every entry is void after a change (the stamp moved), but a valid key is simply looked up again.
+        assert cache.known(kept.secret) is None
+        assert await _authenticate(ctx, cache, kept.secret, now=3) == kept.account
+        assert cache.known(kept.secret) == kept.account
+
+    _serving(settings, test)
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's listening connection")
+def test_a_process_that_stops_listening_trusts_nothing_until_it_listens_again(settings: Settings, caplog) -> None:
+    async def test(ctx: AppContext, cache: accounts.KeyCache, elapsed: list[float]) -> None:
+        issued = accounts.issue_key(ctx.db, ctx.secrets.api_keys, "deaf", now=1)
+        assert await _authenticate(ctx, cache, issued.secret, now=1) == issued.account
+        assert cache.known(issued.secret) == issued.account
+        # The listening connection is cut (a server restart, a network failure) ...
+        with ctx.db.write() as conn:
+            killed = conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query LIKE 'LISTEN %'")).scalars().all()
+        assert killed == [True]
+        await _until(lambda: cache._stamp() is None, "deaf")
+        assert cache.known(issued.secret) is None  # ... and nothing is trusted meanwhile
+        assert await _authenticate(ctx, cache, issued.secret, now=2) == issued.account
+        assert cache.known(issued.secret) is None  # nor remembered while deaf
+        await _until(lambda: cache._stamp() is not None, "listening again")
+        assert cache.known(issued.secret) is None  # what was seen before is void
+        assert await _authenticate(ctx, cache, issued.secret, now=3) == issued.account
+        assert cache.known(issued.secret) == issued.account
+        assert "not listening for openarc_keys notices" in caplog.text
+
+    _serving(settings, test)
 
 
 def test_every_process_sees_a_stamp_change_at_once(tmp_path: Path) -> None:

@@ -68,8 +68,7 @@ class AppContext:
             with self.db.raw.autocommit() as raw:
                 return run(raw, steps)
         if self._pool is None:
-            url = self.db.engine.url.set(drivername="postgresql")
-            self._pool = AsyncPool(url.render_as_string(hide_password=False), size=DATABASE_THREADS)
+            self._pool = AsyncPool(self.db.conninfo, size=DATABASE_THREADS)
         return await self._pool.run(steps)
 
     async def write(self, fn: Callable[..., T], /, *args: object, **kwargs: object) -> T:
@@ -87,10 +86,12 @@ class AppContext:
         return await self.call(_in_transaction, self.db, fn, *args, **kwargs)
 
     async def aclose(self) -> None:
-        """``close``, after the event loop's own connections (those of ``query``)."""
+        """``close``, after the event loop's own connections (those of ``query``, and the one
+        listening for key revocations on PostgreSQL)."""
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
+        await self.keys.aclose()
         self.close()
 
     def close(self) -> None:

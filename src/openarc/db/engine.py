@@ -16,9 +16,12 @@ from sqlalchemy.engine import make_url
 
 from openarc.db.checkpoint import Checkpointer
 from openarc.db.generation import Generation
-from openarc.db.raw import RawAccess
+from openarc.db.notices import Notices
+from openarc.db.raw import RawAccess, conninfo
 
 _WRITE = "openarc_write"
+#: Where PostgreSQL announces that an API key stopped being valid (``keys_changed``).
+KEYS_CHANNEL = "openarc_keys"
 _SYNCHRONOUS = {"OFF", "NORMAL", "FULL", "EXTRA"}
 
 
@@ -63,14 +66,23 @@ class Database:
             self.engine = create_engine(self.url, pool_size=10, max_overflow=10, pool_recycle=3600)
         #: Plain-SQL access for the statements every request runs (see ``db.raw``).
         self.raw = RawAccess(self.engine, self.is_sqlite)
-        self._keys_changed: Generation | None = None
+        self._keys_changed: Generation | Notices | None = None
 
     @property
-    def keys_changed(self) -> Generation | None:
-        """Stamped whenever an API key stops being valid, for every process on this SQLite
-        file (``services.accounts.KeyCache``); None on PostgreSQL."""
-        if self._keys_changed is None and self.path is not None:
-            self._keys_changed = Generation.beside(self.path, "-keys")
+    def conninfo(self) -> str:
+        """The PostgreSQL server as libpq (psycopg) takes it."""
+        return conninfo(self.engine)
+
+    @property
+    def keys_changed(self) -> Generation | Notices:
+        """A stamp that changes whenever an API key stops being valid, for every serving
+        process (``services.accounts.KeyCache``): on SQLite a file every process on the
+        machine maps (db.generation), on PostgreSQL notices on ``KEYS_CHANNEL`` (db.notices)."""
+        if self._keys_changed is None:
+            if self.path is not None:
+                self._keys_changed = Generation.beside(self.path, "-keys")
+            else:
+                self._keys_changed = Notices(self.conninfo, KEYS_CHANNEL)
         return self._keys_changed
 
     @contextmanager

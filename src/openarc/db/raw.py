@@ -86,8 +86,7 @@ class RawAccess:
             else:
                 import psycopg
 
-                url = self._engine.url.set(drivername="postgresql")
-                opened = conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+                opened = conn = psycopg.connect(conninfo(self._engine), autocommit=True)
             self._local.conn = conn
             with self._lock:
                 self._opened.append(opened)
@@ -163,6 +162,11 @@ class _Autocommit:
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         if exc is not None:
             self._access._forget_if_broken(exc)
+
+
+def conninfo(engine: Engine) -> str:
+    """A PostgreSQL engine's server as libpq (psycopg itself) takes it."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _is_disconnect(exc: Exception) -> bool:

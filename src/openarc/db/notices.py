@@ -1,0 +1,98 @@
+"""A change stamp for every process on one PostgreSQL database: ``LISTEN``/``NOTIFY``.
+
+The SQLite stamp (db.generation) is a file every process on the machine maps; workers
+sharing a PostgreSQL server may sit on several machines, so there the stamp is local to
+each process and moved by notices on a channel: a transaction that changes what the
+stamp guards runs ``NOTIFY <channel>``, which PostgreSQL delivers to every listening
+connection when (and only if) it commits.
+
+``Notices.read()`` is the stamp: a number that changes with every notice, or ``None``
+while this process is not listening (before its first read inside an event loop, while
+the listening connection is down, after ``close``).  A reader trusts what it saw under
+one stamp only while ``read()`` returns that same number, so whatever was remembered
+while deaf, or before a notice, is void.  Between a commit and its notice reaching a
+worker lies the notice's trip (a loopback hop, or the network's); a connection lost
+without a word (a silent network partition) is noticed by TCP keepalives, and readers
+bound their trust in time as well.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+
+from psycopg import AsyncConnection, sql
+
+log = logging.getLogger("openarc.db")
+
+#: Reconnecting after a failure waits this long, doubling up to ``RETRY_MAX_SECONDS``.
+RETRY_SECONDS = 0.5
+RETRY_MAX_SECONDS = 30.0
+#: A listening connection whose peer stops answering is dropped after ~20 s (libpq keepalives).
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 5, "keepalives_count": 3}
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+class Notices:
+    def __init__(self, conninfo: str, channel: str) -> None:
+        self._conninfo = conninfo
+        self._channel = channel
+        self._count = 0
+        self._listening = False
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def read(self) -> int | None:
+        """The stamp, or None while not listening (nothing may be trusted then).  The first
+        read inside an event loop starts listening on it."""
+        if self._task is None and not self._closed:
+            self._start()
+        return self._count if self._listening else None
+
+    def _start(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # outside an event loop (a command, a blocking test): never listening
+            return
+        self._task = loop.create_task(self._listen(), name=f"openarc-listen-{self._channel}")
+
+    def _moved(self, *, listening: bool) -> None:
+        self._count += 1
+        self._listening = listening
+
+    async def _listen(self) -> None:
+        delay = RETRY_SECONDS
+        while True:
+            try:
+                async with await AsyncConnection.connect(
+                    self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS, **KEEPALIVES,
+                ) as conn:
+                    await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+                    # Listening from now on; whatever was seen before (deaf) is void.
+                    self._moved(listening=True)
+                    delay = RETRY_SECONDS
+                    async for _notice in conn.notifies():
+                        self._moved(listening=True)
+            except Exception as exc:  # noqa: BLE001 - logged, deaf until listening again
+                log.warning("not listening for %s notices (retrying in %.1f s): %s", self._channel, delay, exc)
+            finally:
+                self._moved(listening=False)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_SECONDS)
+
+    async def aclose(self) -> None:
+        """Stop listening and close the connection."""
+        task = self.close()
+        if task is not None:
+            with suppress(asyncio.CancelledError):
+                await task
+
+    def close(self) -> asyncio.Task[None] | None:
+        """Stop listening (the connection closes as the task unwinds: ``aclose`` waits for it)."""
+        self._closed = True
+        self._moved(listening=False)
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+        return task
