@@ -130,15 +130,15 @@ def start_server(
     port = free_port()
     db_url = database or database_url(workdir / "live.db")
     log = workdir / "server.log"
-    handle = log.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "openarc", "serve", "--port", str(port), "--database", db_url, *extra],
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        cwd=workdir,
-        env={**os.environ, **(env or {})},
-        start_new_session=True,  # its own group: stopping it stops granian's workers too
-    )
+    with log.open("w") as handle:  # the server writes to its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "openarc", "serve", "--port", str(port), "--database", db_url, *extra],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            cwd=workdir,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,  # its own group: stopping it stops granian's workers too
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

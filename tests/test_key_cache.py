@@ -1,5 +1,6 @@
 """Serving processes remember the API keys they found valid (services.accounts.KeyCache),
-yet a revoked key is refused from the very next request, by every worker."""
+yet a revoked key is refused by every worker from the next request on (on PostgreSQL, from
+when the revocation's notice reaches it)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
+import psycopg
+import psycopg.sql
 import pytest
 from sqlalchemy import text
 
@@ -19,7 +22,7 @@ from openarc.api.app import build_context
 from openarc.api.context import AppContext
 from openarc.config import Settings
 from openarc.db.generation import Generation
-from openarc.db.steps import run
+from openarc.db.steps import Steps, run
 from openarc.db.tables import api_keys
 from openarc.errors import Unauthenticated
 from openarc.services import accounts
@@ -35,7 +38,12 @@ def test_a_key_revoked_from_the_command_line_is_refused_at_once_by_every_worker(
             with httpx.Client(base_url=server.url, headers=merchant.headers, timeout=30) as http:
                 return http.request(method, "/v1/customers", **kwargs).status_code  # type: ignore[arg-type]
 
-        assert {fresh("GET") for _ in range(20)} == {200}  # found valid, and (on SQLite) remembered
+        assert {fresh("GET") for _ in range(20)} == {200}  # found valid, and remembered
+        if ON_POSTGRES:  # remembered only while listening: both workers are
+            with psycopg.connect(server.database_url.replace("+psycopg", "")) as conn:
+                listening = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                                         " AND query LIKE 'LISTEN %'").fetchone()
+            assert listening == (2,)
         revoke = subprocess.run(
             [sys.executable, "-m", "openarc", "keys", "revoke", merchant.key, "--database", server.database_url],
             capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False,
@@ -54,21 +62,22 @@ async def _until(condition: Callable[[], bool], what: str, timeout: float = 10.0
         await asyncio.sleep(0.01)
 
 
-def _serving(settings: Settings, test: Callable[[AppContext, accounts.KeyCache, Callable[[], float]], Awaitable[None]],
-             **cache_options: object) -> None:
-    """``test(ctx, cache, elapsed)`` inside an event loop, as a serving process runs, with a
-    key cache whose clock the test moves (``elapsed[0]``), listening (PostgreSQL) before it starts."""
+def _serving(settings: Settings, test: Callable[[AppContext, accounts.KeyCache, list[float]], Awaitable[None]]) -> None:
+    """``test(ctx, ctx.keys, elapsed)`` inside an event loop, as a serving process runs, with a
+    key cache whose clock the test moves (``elapsed[0]``), listening (PostgreSQL) before it
+    starts; closed as the server closes it."""
     elapsed = [0.0]
 
     async def main() -> None:
         ctx = build_context(settings)
-        cache = accounts.KeyCache(ctx.db, ctx.secrets.api_keys, clock=lambda: elapsed[0], **cache_options)
+        ctx.keys = cache = accounts.KeyCache(ctx.db, ctx.secrets.api_keys, clock=lambda: elapsed[0])
         try:
             await _until(lambda: cache._stamp() is not None, "watching the stamp")
             await test(ctx, cache, elapsed)
         finally:
-            await cache.aclose()
             await ctx.aclose()
+        if not ctx.db.is_sqlite:
+            assert cache._stamp() is None  # no longer listening, and not again
 
     asyncio.run(main())
 
@@ -121,6 +130,42 @@ def test_a_revocation_voids_what_every_process_remembers(settings: Settings) -> 
         assert cache.known(kept.secret) == kept.account
 
     _serving(settings, test)
+
+
+def test_a_revocation_during_the_lookup_voids_what_the_lookup_found(settings: Settings) -> None:
+    """The lookup answers "valid", but the key was revoked (and announced) between the stamp
+    read and the answer: the answer is used once, never remembered."""
+
+    async def test(ctx: AppContext, cache: accounts.KeyCache, elapsed: list[float]) -> None:
+        issued = accounts.issue_key(ctx.db, ctx.secrets.api_keys, "raced", now=1)
+        steps = cache.authenticate(issued.secret, now=1)
+        lookup = next(steps)  # the stamp is read here, before the statement is sent
+        with ctx.db.raw.autocommit() as raw:
+            row = raw.one(lookup.sql, lookup.params)  # the statement runs: the key is valid
+        before = cache._stamp()
+        other = build_context(Settings(database_url=ctx.settings.database_url))
+        try:
+            await asyncio.to_thread(accounts.revoke, other.db, other.secrets.api_keys, issued.secret, now=2)
+        finally:
+            other.db.dispose()
+        await _until(lambda: cache._stamp() != before, "told of the revocation")
+        with ctx.db.raw.autocommit() as raw:  # the answer arrives: the rest of the steps run
+            assert run(raw, _resumed(steps, row)) == issued.account
+        assert cache.known(issued.secret) is None
+        with pytest.raises(Unauthenticated):
+            await _authenticate(ctx, cache, issued.secret, now=3)
+
+    _serving(settings, test)
+
+
+def _resumed(steps: Steps[accounts.Account], answer: object) -> Steps[accounts.Account]:
+    """``steps`` sent ``answer`` for the statement they are waiting on, then run on."""
+    try:
+        step = steps.send(answer)
+    except StopIteration as done:
+        return done.value
+    result = yield step
+    return (yield from _resumed(steps, result))
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's listening connection")
@@ -206,3 +251,19 @@ def test_the_stamp_file_gets_the_databases_permissions(tmp_path: Path) -> None:
         assert stat.S_IMODE(os.stat(tmp_path / "shared.db-keys").st_mode) == 0o660
     finally:
         stamps.close()
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's listening connection")
+def test_a_quiet_listening_connection_outlives_an_idle_session_timeout(settings: Settings) -> None:
+    """Managed PostgreSQL often ends idle sessions; the listener is idle by nature."""
+    name = settings.database_url.rsplit("/", 1)[1]  # a fresh database of this test's own
+    with psycopg.connect(settings.database_url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(psycopg.sql.SQL("ALTER DATABASE {} SET idle_session_timeout = '200ms'").format(
+            psycopg.sql.Identifier(name)))
+
+    async def test(ctx: AppContext, cache: accounts.KeyCache, elapsed: list[float]) -> None:
+        stamp = cache._stamp()
+        await asyncio.sleep(1.0)
+        assert cache._stamp() == stamp  # still listening, never reconnected
+
+    _serving(settings, test)

@@ -89,14 +89,19 @@ class AppContext:
         """``close``, after the event loop's own connections (those of ``query``, and the one
         listening for key revocations on PostgreSQL)."""
         pool, self._pool = self._pool, None
-        if pool is not None:
-            await pool.close()
-        await self.keys.aclose()
-        self.close()
+        try:
+            if pool is not None:
+                await pool.close()
+        finally:
+            try:
+                await self.keys.aclose()
+            finally:
+                self.close()
 
     def close(self) -> None:
-        """Stop the database threads and close every connection (``aclose`` also closes
-        those of ``query`` on PostgreSQL)."""
+        """Stop the database threads and close every connection (``aclose`` also closes,
+        and waits for, those the event loop holds on PostgreSQL: ``query``'s and the
+        listener's)."""
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None

@@ -22,16 +22,21 @@ import asyncio
 import logging
 from contextlib import suppress
 
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncConnection, errors, sql
 
 log = logging.getLogger("openarc.db")
 
-#: Reconnecting after a failure waits this long, doubling up to ``RETRY_MAX_SECONDS``.
+#: The running event loop or None (asyncio's own fast accessor: no exception outside a loop).
+_running_loop = asyncio._get_running_loop
+
+#: Reconnecting after a failure waits this long, doubling up to ``RETRY_MAX_SECONDS``; the
+#: wait starts small again only after a connection has stayed up ``STABLE_SECONDS``.
 RETRY_SECONDS = 0.5
 RETRY_MAX_SECONDS = 30.0
+STABLE_SECONDS = 60.0
 #: A listening connection whose peer stops answering is dropped after ~20 s (libpq keepalives).
-KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 5, "keepalives_count": 3}
-CONNECT_TIMEOUT_SECONDS = 10
+CONNECTION_OPTIONS = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 5, "keepalives_count": 3,
+                      "connect_timeout": 10}
 
 
 class Notices:
@@ -45,16 +50,24 @@ class Notices:
 
     def read(self) -> int | None:
         """The stamp, or None while not listening (nothing may be trusted then).  The first
-        read inside an event loop starts listening on it."""
-        if self._task is None and not self._closed:
-            self._start()
+        read inside an event loop starts listening on that loop."""
+        task = self._task
+        if task is None or task.done() or task.get_loop() is not _running_loop():
+            self._listen_here()
+            return None
         return self._count if self._listening else None
 
-    def _start(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # outside an event loop (a command, a blocking test): never listening
+    def _listen_here(self) -> None:
+        """Start listening on the running loop, unless closed, outside a loop, or another loop
+        that is still running listens (whose reads then are the only ones trusted)."""
+        loop = _running_loop()
+        if self._closed or loop is None:
             return
+        task = self._task
+        if task is not None and not task.done() and task.get_loop().is_running():
+            return
+        # Never listened, or the loop that did went away without closing: listen on this one.
+        self._moved(listening=False)
         self._task = loop.create_task(self._listen(), name=f"openarc-listen-{self._channel}")
 
     def _moved(self, *, listening: bool) -> None:
@@ -63,18 +76,25 @@ class Notices:
 
     async def _listen(self) -> None:
         delay = RETRY_SECONDS
+        loop = asyncio.get_running_loop()
         while True:
+            since = loop.time()
             try:
-                async with await AsyncConnection.connect(
-                    self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS, **KEEPALIVES,
-                ) as conn:
+                async with await AsyncConnection.connect(self._conninfo, autocommit=True, **CONNECTION_OPTIONS) as conn:
+                    # Quiet is this connection's normal state: not ended by a server-wide idle
+                    # timeout (PostgreSQL 14+; older servers have none).
+                    with suppress(errors.UndefinedObject):
+                        await conn.execute("SET idle_session_timeout = 0")
                     await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
                     # Listening from now on; whatever was seen before (deaf) is void.
                     self._moved(listening=True)
-                    delay = RETRY_SECONDS
+                    since = loop.time()
                     async for _notice in conn.notifies():
                         self._moved(listening=True)
+                raise ConnectionError("the connection stopped delivering notices")
             except Exception as exc:  # noqa: BLE001 - logged, deaf until listening again
+                if loop.time() - since >= STABLE_SECONDS:
+                    delay = RETRY_SECONDS
                 log.warning("not listening for %s notices (retrying in %.1f s): %s", self._channel, delay, exc)
             finally:
                 self._moved(listening=False)
@@ -84,15 +104,18 @@ class Notices:
     async def aclose(self) -> None:
         """Stop listening and close the connection."""
         task = self.close()
-        if task is not None:
-            with suppress(asyncio.CancelledError):
-                await task
+        if task is not None and not task.done():
+            await asyncio.wait([task])  # its cancellation, not ours, is swallowed
 
     def close(self) -> asyncio.Task[None] | None:
-        """Stop listening (the connection closes as the task unwinds: ``aclose`` waits for it)."""
+        """Stop listening.  The connection closes as the task unwinds on its loop (``aclose``
+        waits for that; from another thread, or with the loop stopped, it is left to run
+        when that loop next runs)."""
         self._closed = True
         self._moved(listening=False)
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
+        if task is not None and not task.done():
+            loop = task.get_loop()
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(task.cancel)
         return task

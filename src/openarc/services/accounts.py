@@ -105,8 +105,9 @@ def authenticate(db: Database, pepper: bytes, presented: str | None, *, now: int
 _UNOPENED = object()
 
 #: How long a serving process trusts a key it found valid when nothing says it changed.
-#: Revocations through OpenArc are seen at once (``Database.keys_changed``); this bounds
-#: how long a change made behind OpenArc's back (an edited database file) goes unseen.
+#: Revocations through OpenArc are announced (``Database.keys_changed``); this bounds how
+#: long one that is not goes unseen: a database edited behind OpenArc's back, or a
+#: PostgreSQL notice lost with a connection that died silently.
 KNOWN_FOR_SECONDS = 10.0
 
 
@@ -248,8 +249,8 @@ def list_keys(db: Database) -> list[KeyInfo]:
 
 
 def revoke(db: Database, pepper: bytes, key_or_id: str, *, now: int) -> str:
-    """Revoke a key given in full or by its key id; returns the key id.  Takes effect at once
-    for every worker: see ``KeyCache``."""
+    """Revoke a key given in full or by its key id; returns the key id.  Announced to every
+    serving process (``KeyCache``): on SQLite at once, on PostgreSQL when its notice arrives."""
     key_or_id = key_or_id.strip()
     # SQLite's stamp file is opened first: if it cannot be, nothing is revoked unannounced.
     stamps = db.keys_changed if db.is_sqlite else None
