@@ -7,7 +7,8 @@ are awaited on the event loop over connections from this pool.
 The pool has ``size`` slots, each holding an open connection or ``None`` (leave to
 open one), so there are never more than ``size`` connections, waiters are served in
 turn by the slots handed back, and a connection that broke (or was handed back
-inside a statement or transaction) is closed and its slot freed for a new one.  psycopg_pool's
+inside a statement or transaction) is closed and its slot freed for a new one, as is
+one the server closed while it sat idle (db.liveness).  psycopg_pool's
 ``AsyncConnectionPool`` does this and more, but cost ~22 µs per checkout here (measured
 against this queue on the same statements), a third of a PostgreSQL retrieve.
 """
@@ -15,6 +16,7 @@ against this queue on the same statements), a third of a PostgreSQL retrieve.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from contextlib import suppress
 from typing import TypeVar
@@ -22,6 +24,7 @@ from typing import TypeVar
 from psycopg import AsyncConnection
 from psycopg.pq import TransactionStatus
 
+from openarc.db.liveness import KEEPALIVES, LOOK_AFTER_SECONDS, hung_up
 from openarc.db.steps import Steps, run_async
 
 T = TypeVar("T")
@@ -33,19 +36,23 @@ CONNECT_TIMEOUT_SECONDS = 10
 class AsyncPool:
     def __init__(self, conninfo: str, *, size: int) -> None:
         self._conninfo = conninfo
-        # Free slots: an open connection, or None (leave to open one).
-        self._free: list[AsyncConnection | None] = [None] * size
+        # Free slots: an open connection and since when it is idle, or None (leave to open one).
+        self._free: list[tuple[AsyncConnection, float] | None] = [None] * size
         # Callers waiting for a slot, served first come first served: a slot handed back
         # goes straight to the oldest waiter (asyncio.Queue lets a newcomer take it
         # instead, which left some requests waiting ~10 times the mean under load).
-        self._waiting: deque[asyncio.Future[AsyncConnection | None]] = deque()
+        self._waiting: deque[asyncio.Future[tuple[AsyncConnection, float] | None]] = deque()
 
     async def run(self, steps: Steps[T]) -> T:
         """Carry out ``steps`` on one connection of the pool, held until they are done."""
         slot = await self._take()
         try:
-            conn = slot if slot is not None else await AsyncConnection.connect(
-                self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
+            if slot is not None and _hung_up(slot):
+                with suppress(Exception):
+                    await slot[0].close()
+                slot = None
+            conn = slot[0] if slot is not None else await AsyncConnection.connect(
+                self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS, **KEEPALIVES)
         except BaseException:
             self._give(None)
             raise
@@ -61,22 +68,23 @@ class AsyncPool:
             else:
                 self._give(conn)
 
-    async def _take(self) -> AsyncConnection | None:
+    async def _take(self) -> tuple[AsyncConnection, float] | None:
         if self._free:
             return self._free.pop()
-        waiter: asyncio.Future[AsyncConnection | None] = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[tuple[AsyncConnection, float] | None] = asyncio.get_running_loop().create_future()
         self._waiting.append(waiter)
         try:
             return await waiter
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
-                self._give(waiter.result())  # handed a slot just as it was cancelled
+                self._give(_conn(waiter.result()))  # handed a slot just as it was cancelled
             else:
                 with suppress(ValueError):
                     self._waiting.remove(waiter)
             raise
 
-    def _give(self, slot: AsyncConnection | None) -> None:
+    def _give(self, conn: AsyncConnection | None) -> None:
+        slot = None if conn is None else (conn, time.monotonic())
         while self._waiting:
             waiter = self._waiting.popleft()
             if not waiter.done():
@@ -86,7 +94,17 @@ class AsyncPool:
 
     async def close(self) -> None:
         free, self._free = self._free, []
-        for conn in free:
-            if conn is not None:
+        for slot in free:
+            if slot is not None:
                 with suppress(Exception):
-                    await conn.close()
+                    await slot[0].close()
+
+
+def _conn(slot: tuple[AsyncConnection, float] | None) -> AsyncConnection | None:
+    return None if slot is None else slot[0]
+
+
+def _hung_up(slot: tuple[AsyncConnection, float]) -> bool:
+    """An idle connection the server has closed (db.liveness); looked at only after a while."""
+    conn, idle_since = slot
+    return time.monotonic() - idle_since >= LOOK_AFTER_SECONDS and hung_up(conn.pgconn.socket)

@@ -13,9 +13,11 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
 from openarc.db.checkpoint import Checkpointer
 from openarc.db.generation import Generation
+from openarc.db.liveness import KEEPALIVES, hung_up
 from openarc.db.notices import Notices
 from openarc.db.raw import RawAccess, conninfo
 
@@ -61,9 +63,11 @@ class Database:
                 self._checkpointer = Checkpointer(self.path).start()
         else:
             self.path = None
-            # No pre-ping: it costs a round trip per checkout on every request; stale connections
-            # are recycled hourly and a failed one is discarded by the pool on its first error.
-            self.engine = create_engine(self.url, pool_size=10, max_overflow=10, pool_recycle=3600)
+            # No pre-ping (a round trip per checkout): a connection the server closed while it
+            # was idle is found without one (db.liveness), and all are recycled hourly.
+            self.engine = create_engine(self.url, pool_size=10, max_overflow=10, pool_recycle=3600,
+                                        connect_args=KEEPALIVES)
+            _replace_hung_up(self.engine)
         #: Plain-SQL access for the statements every request runs (see ``db.raw``).
         self.raw = RawAccess(self.engine, self.is_sqlite)
         self._keys_changed: Generation | Notices | None = None
@@ -110,6 +114,13 @@ class Database:
 
 #: Bytes of WAL kept on disk after it is reset (see db.checkpoint).
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
+
+
+def _replace_hung_up(engine: Engine) -> None:
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_conn, _record, _proxy):  # type: ignore[no-untyped-def]
+        if hung_up(dbapi_conn.pgconn.socket):
+            raise DisconnectionError("closed by the server while idle")  # the pool connects anew
 
 
 def _configure_sqlite(engine: Engine, synchronous: str, *, automatic_checkpoints: bool) -> None:

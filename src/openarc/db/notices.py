@@ -24,6 +24,8 @@ from contextlib import suppress
 
 from psycopg import AsyncConnection, errors, sql
 
+from openarc.db.liveness import KEEPALIVES
+
 log = logging.getLogger("openarc.db")
 
 #: The running event loop or None (asyncio's own fast accessor: no exception outside a loop).
@@ -34,9 +36,7 @@ _running_loop = asyncio._get_running_loop
 RETRY_SECONDS = 0.5
 RETRY_MAX_SECONDS = 30.0
 STABLE_SECONDS = 60.0
-#: A listening connection whose peer stops answering is dropped after ~20 s (libpq keepalives).
-CONNECTION_OPTIONS = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 5, "keepalives_count": 3,
-                      "connect_timeout": 10}
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 class Notices:
@@ -80,7 +80,9 @@ class Notices:
         while True:
             since = loop.time()
             try:
-                async with await AsyncConnection.connect(self._conninfo, autocommit=True, **CONNECTION_OPTIONS) as conn:
+                async with await AsyncConnection.connect(
+                    self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS, **KEEPALIVES,
+                ) as conn:
                     # Quiet is this connection's normal state: not ended by a server-wide idle
                     # timeout (PostgreSQL 14+; older servers have none).
                     with suppress(errors.UndefinedObject):

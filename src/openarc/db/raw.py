@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import fields
@@ -21,6 +22,8 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Engine
+
+from openarc.db.liveness import KEEPALIVES, LOOK_AFTER_SECONDS, hung_up
 
 Params = Mapping[str, Any]
 _NAMED = re.compile(r"(?<!:):([A-Za-z_][A-Za-z0-9_]*)")
@@ -77,6 +80,13 @@ class RawAccess:
 
     def _conn(self) -> Any:
         conn = getattr(self._local, "conn", None)
+        if conn is not None and not self._is_sqlite:
+            now = time.monotonic()
+            if now - self._local.used >= LOOK_AFTER_SECONDS and hung_up(conn.pgconn.socket):
+                with suppress(Exception):  # closed by the server while idle (db.liveness)
+                    conn.close()
+                conn = self._local.conn = None
+            self._local.used = now
         if conn is None:
             if self._is_sqlite:
                 # Checked out of the engine's pool (whose "connect" event set the pragmas) and
@@ -86,7 +96,8 @@ class RawAccess:
             else:
                 import psycopg
 
-                opened = conn = psycopg.connect(conninfo(self._engine), autocommit=True)
+                opened = conn = psycopg.connect(conninfo(self._engine), autocommit=True, **KEEPALIVES)
+                self._local.used = time.monotonic()
             self._local.conn = conn
             with self._lock:
                 self._opened.append(opened)

@@ -1,0 +1,30 @@
+"""PostgreSQL connections that died while they sat idle in a pool.
+
+A server restart, ``pg_terminate_backend`` or an ``idle_session_timeout`` (common on
+managed PostgreSQL) ends a session the pool still holds; the first request handed that
+connection then failed.  The server says goodbye before it closes (a FATAL message, then
+end of file), so an idle connection with anything to read is one to replace: one
+``select`` with no wait tells, without a round trip.  A peer that vanished without a word
+is found by TCP keepalives instead (``KEEPALIVES``, for every connection OpenArc opens).
+"""
+
+from __future__ import annotations
+
+import select
+
+#: libpq's TCP keepalives: a silent peer is given up on after ~20 s of idleness.
+KEEPALIVES: dict[str, int] = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 5, "keepalives_count": 3}
+
+#: A connection idle for less than this is used without looking (a ``select`` lets go of the
+#: GIL, which costs a served request far more than the call itself).
+LOOK_AFTER_SECONDS = 1.0
+
+
+def hung_up(socket: int) -> bool:
+    """Whether an idle connection's socket has something to read (the server's goodbye) or
+    is not a socket any more."""
+    try:
+        readable, _, _ = select.select([socket], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
