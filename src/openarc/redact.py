@@ -19,14 +19,15 @@ SECRET_FIELDS = frozenset({"card_number", "cvv", "account_number", "password", "
 _DIGIT_RUN = re.compile(r"(?<!\d)(?:\d[ -]?){7,}\d(?!\d)")
 _BEARER = re.compile(r"(?i)(bearer\s+)\S+")
 _API_KEY = re.compile(r"oa_sk_[A-Za-z0-9_-]+")
-# Whatever any of the three could match starts like this: one search answers "nothing to do"
-# for nearly every path the access log sees, where three substitutions cost 3 µs a line.
-_ANYTHING = re.compile(r"(?i)oa_sk_|bearer\s|(?:\d[ -]?){7}\d")
+# Whatever a digit run matches starts like this (a digit, then seven digits, spaces or hyphens).
+_MAYBE_DIGIT_RUN = re.compile(r"\d[\d -]{7}")
 
 
 def text(value: str) -> str:
     """``value`` with digit runs, bearer tokens and OpenArc keys masked."""
-    if _ANYTHING.search(value) is None:
+    # Three cheap looks answer "nothing to do" for nearly every path the access log sees, where
+    # the three substitutions cost 3 µs a line (and one case-insensitive search 1.3 µs).
+    if "oa_sk_" not in value and "bearer" not in value.lower() and _MAYBE_DIGIT_RUN.search(value) is None:
         return value
     value = _API_KEY.sub(REDACTED, value)
     value = _BEARER.sub(lambda m: m.group(1) + REDACTED, value)
