@@ -5,6 +5,8 @@ a request that then fails (db.liveness): a restart, ``pg_terminate_backend`` or 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 
 import psycopg
 import pytest
@@ -48,3 +50,59 @@ def test_connections_closed_by_the_server_while_idle_are_replaced(settings: Sett
             await ctx.aclose()
 
     asyncio.run(main())
+
+
+def test_a_connection_on_a_high_numbered_descriptor_is_not_taken_for_closed(settings: Settings) -> None:
+    """A busy worker's sockets are numbered past 1024, where ``select()`` refuses to look."""
+    import os
+
+    from openarc.db.liveness import hung_up
+
+    filler = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        with psycopg.connect(settings.database_url.replace("+psycopg", ""), autocommit=True) as conn:
+            assert conn.pgconn.socket >= 1024
+            assert not hung_up(conn)
+            conn.execute("SELECT 1")
+    finally:
+        for fd in filler:
+            os.close(fd)
+
+
+def test_the_key_notices_follow_the_event_loop_and_leave_one_listener(settings: Settings) -> None:
+    from openarc.db.engine import KEYS_CHANNEL
+    from openarc.db.notices import Notices
+
+    ctx = build_context(settings)
+    notices = Notices(ctx.db.conninfo, KEYS_CHANNEL)
+
+    def listeners() -> int:
+        with psycopg.connect(settings.database_url.replace("+psycopg", ""), autocommit=True) as admin:
+            row = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                "AND query LIKE 'LISTEN %' AND pid <> pg_backend_pid()").fetchone()
+        return row[0] if row else 0
+
+    async def until(condition: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 10
+        while not condition():
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+
+    async def first() -> None:
+        await until(lambda: notices.read() is not None)
+        assert listeners() == 1
+
+    async def second() -> None:
+        # The first loop ended (its listener unwound with it): this one listens on its own.
+        await until(lambda: notices.read() is not None)
+        assert listeners() == 1
+        await notices.aclose()
+        assert notices.read() is None
+        await until(lambda: listeners() == 0)
+
+    try:
+        asyncio.run(first())
+        asyncio.run(second())
+    finally:
+        notices.close()
+        ctx.close()

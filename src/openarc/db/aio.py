@@ -107,4 +107,4 @@ def _conn(slot: tuple[AsyncConnection, float] | None) -> AsyncConnection | None:
 def _hung_up(slot: tuple[AsyncConnection, float]) -> bool:
     """An idle connection the server has closed (db.liveness); looked at only after a while."""
     conn, idle_since = slot
-    return time.monotonic() - idle_since >= LOOK_AFTER_SECONDS and hung_up(conn.pgconn.socket)
+    return time.monotonic() - idle_since >= LOOK_AFTER_SECONDS and hung_up(conn)

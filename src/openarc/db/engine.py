@@ -119,7 +119,7 @@ WAL_SIZE_LIMIT = 64 * 1024 * 1024
 def _replace_hung_up(engine: Engine) -> None:
     @event.listens_for(engine, "checkout")
     def on_checkout(dbapi_conn, _record, _proxy):  # type: ignore[no-untyped-def]
-        if hung_up(dbapi_conn.pgconn.socket):
+        if hung_up(dbapi_conn):
             raise DisconnectionError("closed by the server while idle")  # the pool connects anew
 
 

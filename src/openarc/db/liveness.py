@@ -11,6 +11,7 @@ is found by TCP keepalives instead (``KEEPALIVES``, for every connection OpenArc
 from __future__ import annotations
 
 import select
+from typing import Any
 
 #: libpq's TCP keepalives: a silent peer is given up on after ~20 s of idleness.
 KEEPALIVES: dict[str, int] = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 5, "keepalives_count": 3}
@@ -20,11 +21,13 @@ KEEPALIVES: dict[str, int] = {"keepalives": 1, "keepalives_idle": 5, "keepalives
 LOOK_AFTER_SECONDS = 1.0
 
 
-def hung_up(socket: int) -> bool:
-    """Whether an idle connection's socket has something to read (the server's goodbye) or
-    is not a socket any more."""
+def hung_up(conn: Any) -> bool:
+    """Whether an idle psycopg connection has something to read (the server's goodbye), or
+    has lost its socket altogether."""
     try:
-        readable, _, _ = select.select([socket], [], [], 0)
-    except (OSError, ValueError):
+        socket = conn.pgconn.socket  # psycopg raises OperationalError once the socket is gone
+    except Exception:  # noqa: BLE001 - whatever the reason, not a connection to use
         return True
-    return bool(readable)
+    poller = select.poll()  # not select(): it refuses descriptors numbered 1024 and up
+    poller.register(socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))

@@ -66,17 +66,24 @@ class Notices:
         task = self._task
         if task is not None and not task.done() and task.get_loop().is_running():
             return
-        # Never listened, or the loop that did went away without closing: listen on this one.
-        self._moved(listening=False)
+        # Never listened, or the loop that did went away without closing: listen on this one
+        # (the old listener is stopped; its loop, if it ever runs again, unwinds it).
+        if task is not None:
+            _cancel(task)
+        self._count += 1
+        self._listening = False
         self._task = loop.create_task(self._listen(), name=f"openarc-listen-{self._channel}")
 
-    def _moved(self, *, listening: bool) -> None:
+    def _moved(self, me: asyncio.Task[None] | None, *, listening: bool) -> None:
+        """The stamp moves; only the current listener says whether anyone listens."""
         self._count += 1
-        self._listening = listening
+        if me is self._task:
+            self._listening = listening
 
     async def _listen(self) -> None:
         delay = RETRY_SECONDS
         loop = asyncio.get_running_loop()
+        me = asyncio.current_task()
         while True:
             since = loop.time()
             try:
@@ -89,35 +96,45 @@ class Notices:
                         await conn.execute("SET idle_session_timeout = 0")
                     await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
                     # Listening from now on; whatever was seen before (deaf) is void.
-                    self._moved(listening=True)
+                    self._moved(me, listening=True)
                     since = loop.time()
                     async for _notice in conn.notifies():
-                        self._moved(listening=True)
+                        self._moved(me, listening=True)
                 raise ConnectionError("the connection stopped delivering notices")
             except Exception as exc:  # noqa: BLE001 - logged, deaf until listening again
                 if loop.time() - since >= STABLE_SECONDS:
                     delay = RETRY_SECONDS
                 log.warning("not listening for %s notices (retrying in %.1f s): %s", self._channel, delay, exc)
             finally:
-                self._moved(listening=False)
+                self._moved(me, listening=False)
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_SECONDS)
 
     async def aclose(self) -> None:
-        """Stop listening and close the connection."""
+        """Stop listening and close the connection (waiting for that when it listens on this loop)."""
         task = self.close()
-        if task is not None and not task.done():
+        if task is not None and not task.done() and task.get_loop() is _running_loop():
             await asyncio.wait([task])  # its cancellation, not ours, is swallowed
 
     def close(self) -> asyncio.Task[None] | None:
         """Stop listening.  The connection closes as the task unwinds on its loop (``aclose``
-        waits for that; from another thread, or with the loop stopped, it is left to run
-        when that loop next runs)."""
+        waits for that; from another thread, or with that loop stopped, it is left to run
+        when the loop next runs)."""
         self._closed = True
-        self._moved(listening=False)
+        self._count += 1
+        self._listening = False
         task, self._task = self._task, None
-        if task is not None and not task.done():
-            loop = task.get_loop()
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(task.cancel)
+        if task is not None:
+            _cancel(task)
         return task
+
+
+def _cancel(task: asyncio.Task[None]) -> None:
+    """Cancel ``task`` from any thread (at once on its own loop's thread)."""
+    if task.done():
+        return
+    loop = task.get_loop()
+    if loop is _running_loop():
+        task.cancel()
+    elif not loop.is_closed():
+        loop.call_soon_threadsafe(task.cancel)

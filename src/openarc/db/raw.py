@@ -82,7 +82,7 @@ class RawAccess:
         conn = getattr(self._local, "conn", None)
         if conn is not None and not self._is_sqlite:
             now = time.monotonic()
-            if now - self._local.used >= LOOK_AFTER_SECONDS and hung_up(conn.pgconn.socket):
+            if now - self._local.used >= LOOK_AFTER_SECONDS and hung_up(conn):
                 with suppress(Exception):  # closed by the server while idle (db.liveness)
                     conn.close()
                 conn = self._local.conn = None
