@@ -4,7 +4,7 @@ A server restart, ``pg_terminate_backend`` or an ``idle_session_timeout`` (commo
 managed PostgreSQL) ends a session the pool still holds; the first request handed that
 connection then failed.  The server says goodbye before it closes (a FATAL message, then
 end of file), so an idle connection with anything to read is one to replace: one
-``select`` with no wait tells, without a round trip.  A peer that vanished without a word
+``poll`` with no wait tells, without a round trip.  A peer that vanished without a word
 is found by TCP keepalives instead (``KEEPALIVES``, for every connection OpenArc opens).
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 #: libpq's TCP keepalives: a silent peer is given up on after ~20 s of idleness.
 KEEPALIVES: dict[str, int] = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 5, "keepalives_count": 3}
 
-#: A connection idle for less than this is used without looking (a ``select`` lets go of the
+#: A connection idle for less than this is used without looking (a ``poll`` lets go of the
 #: GIL, which costs a served request far more than the call itself).
 LOOK_AFTER_SECONDS = 1.0
 
