@@ -6,6 +6,7 @@ import string
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 
@@ -133,23 +134,28 @@ def test_ordinal_blocks_of_separate_processes_never_overlap(settings: Settings) 
     """PostgreSQL creates take invoice-prefix ordinals from blocks each worker reserves; two
     workers (two ``Ordinals``) drawing concurrently for one merchant never share one."""
     from openarc.api.app import build_context
-    from openarc.db.steps import run
+    from openarc.db.steps import Steps, run
     from openarc.services import accounts, customers
 
     ctx = build_context(settings)
+
+    def blocking(steps: Steps[Any]) -> Any:  # on this thread's connection, as a worker's database thread would
+        with ctx.db.raw.autocommit() as raw:
+            return run(raw, steps)
+
     try:
         account = accounts.ensure_account(ctx.db, "blocks", now=1)
         workers = [customers.Ordinals(size=7), customers.Ordinals(size=5)]
         with ThreadPoolExecutor(8) as pool:
-            drawn = list(pool.map(lambda i: workers[i % 2].take(ctx.db, account.id), range(400)))
+            drawn = list(pool.map(lambda i: blocking(workers[i % 2].next(account.id)), range(400)))
         assert len(set(drawn)) == len(drawn)
         # A create that reserves nothing (the CLI's, SQLite's) still lands after every block.
         created = customers.create(ctx.db, account.id, {"name": "After Blocks"}, now=1)
         assert created.invoice_prefix not in {customers.invoice_prefix(account.id, n) for n in drawn}
         if ON_POSTGRES:  # the one-statement insert exists there only (SQLite has no DML in WITH)
             for i in range(20):
-                customers.insert_counted(ctx.db, workers[i % 2], account.id, customers.clean({"name": "Blocked"}),
-                                         now=1)
+                blocking(customers.inserted_counted(workers[i % 2], account.id, customers.clean({"name": "Blocked"}),
+                                                    now=1))
             with ctx.db.raw.read() as raw:
                 page = run(raw, customers.page_of(account.id, filters={}, limit=None, page=None, default_limit=25,
                                                   max_limit=100))

@@ -25,4 +25,10 @@ async def account_of(request: Request) -> Account:
     key = bearer(None if value is None else value.decode("latin-1"))
     if key is None:
         raise Unauthenticated()
+    return await account_for(ctx, key)
+
+
+async def account_for(ctx: AppContext, key: str) -> Account:
+    """The merchant of an API key, or ``Unauthenticated``: from what this process remembers
+    (services.accounts.KeyCache), else looked up."""
     return ctx.keys.known(key) or await ctx.query(ctx.keys.authenticate(key, now=ctx.clock.now()))

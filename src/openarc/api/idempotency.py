@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openarc import errors
 from openarc.api import bodies
-from openarc.api.auth import bearer
+from openarc.api.auth import account_for, bearer
 from openarc.api.context import AppContext
 from openarc.api.errors import from_error
 from openarc.services import idempotency as service
@@ -58,7 +58,7 @@ class IdempotencyMiddleware:
         if token is None:
             raise errors.Unauthenticated()
         now = ctx.clock.now()
-        account = ctx.keys.known(token) or await ctx.query(ctx.keys.authenticate(token, now=now))
+        account = await account_for(ctx, token)
         key = service.validate_key(raw_key)
         body = await bodies.collect(_chunks(receive), ctx.settings.max_body_bytes)
         path = scope["path"] + (f"?{scope['query_string'].decode('latin-1')}" if scope.get("query_string") else "")

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from openarc import redact
-from openarc.api.auth import bearer
+from openarc.api.auth import account_for, bearer
 from openarc.errors import Unauthenticated
 
 #: Entries kept per process, all merchants together.
@@ -204,7 +204,7 @@ class RequestLogMiddleware:
             return self._accounts[digest]
         ctx = scope["app"].state.ctx
         try:
-            account = ctx.keys.known(key) or await ctx.query(ctx.keys.authenticate(key, now=ctx.clock.now()))
+            account = await account_for(ctx, key)
         except Unauthenticated:
             return None
         self._accounts[digest] = account.id

@@ -262,11 +262,11 @@ def revoke(db: Database, pepper: bytes, key_or_id: str, *, now: int) -> str:
             api_keys.update().where(match).values(revoked_at=func.coalesce(api_keys.c.revoked_at, now))
             .returning(api_keys.c.key_id)
         ).first()
-        if row is not None and stamps is None:  # PostgreSQL tells every listener when this commits
+        if row is not None and not db.is_sqlite:  # PostgreSQL tells every listener when this commits
             conn.execute(text(f"NOTIFY {KEYS_CHANNEL}"))
     if row is None:
         raise NotFound("No such key.")
-    if isinstance(stamps, Generation):  # committed: now every serving process must look again
+    if isinstance(stamps, Generation):  # committed: now every process on the machine must look again
         stamps.bump()
     return row.key_id
 

@@ -213,10 +213,6 @@ class Ordinals:
         self._blocks: dict[int, tuple[int, int]] = {}  # account -> [next, end)
         self._lock = threading.Lock()
 
-    def take(self, db: Database, account_id: int) -> int:
-        with db.raw.autocommit() as raw:
-            return run(raw, self.next(account_id))
-
     def next(self, account_id: int) -> Steps[int]:
         with self._lock:
             start, end = self._blocks.get(account_id, (0, 0))
@@ -234,12 +230,6 @@ class Ordinals:
         """After the merchant's counters were reset (sandbox reset)."""
         with self._lock:
             self._blocks.pop(account_id, None)
-
-
-def insert_counted(db: Database, ordinals: Ordinals, account_id: int, values: Mapping[str, object], *,
-                   now: int) -> Customer:
-    with db.raw.autocommit() as raw:
-        return run(raw, inserted_counted(ordinals, account_id, values, now=now))
 
 
 def inserted_counted(ordinals: Ordinals, account_id: int, values: Mapping[str, object], *,
