@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from conftest import start_server, stop_server
 from openarc.db import describe
+from openarc.db.engine import normalise_url
 
 
 def openarc(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -119,3 +122,39 @@ def test_keys_list_and_revoke(tmp_path: Path) -> None:
         assert unknown.returncode == 3 and "No such key" in unknown.stderr
     finally:
         stop_server(server)
+
+
+@pytest.mark.parametrize(("url", "says"), [
+    ("nonsense", "not a database URL"),
+    ("mysql://admin:hunter22@db.example/shop", "not 'mysql'"),
+    ("http://example.com/db", "not 'http'"),
+    ("postgresql://admin:hunter22@db.example:port/shop", "malformed postgresql URL"),
+])
+def test_a_database_url_it_cannot_use_is_named_in_one_line(tmp_path: Path, url: str, says: str) -> None:
+    result = openarc("keys", "list", "--database", url, cwd=tmp_path)
+    assert result.returncode == 2
+    assert says in result.stderr and "sqlite:///path/to/file.db" in result.stderr
+    assert "Traceback" not in result.stderr and "hunter22" not in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_database_that_cannot_be_reached_is_one_line_too(tmp_path: Path) -> None:
+    missing = f"sqlite:///{tmp_path / 'no such folder' / 'x.db'}"
+    with socket.socket() as s:  # a port nobody listens on: bound, never listening
+        s.bind(("127.0.0.1", 0))
+        refused = f"postgresql://openarc:hunter22@127.0.0.1:{s.getsockname()[1]}/openarc"
+        results = [openarc("keys", "list", "--database", url, cwd=tmp_path) for url in (missing, refused)]
+    for result in results:
+        assert result.returncode == 1 and result.stderr.startswith("openarc: cannot use the database: ")
+        assert "Traceback" not in result.stderr and "hunter22" not in result.stderr
+        assert result.stderr.count("\n") == 1
+    assert "unable to open database file" in results[0].stderr
+    assert "Connection refused" in results[1].stderr
+
+
+def test_urls_written_for_other_drivers_mean_the_same_database() -> None:
+    assert normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_url("postgresql+psycopg2://u:p@h:5432/db") == "postgresql+psycopg://u:p@h:5432/db"
+    assert normalise_url("sqlite:///openarc.db") == "sqlite:///openarc.db"
+    with pytest.raises(ValueError, match="not 'mysql'"):
+        normalise_url("mysql://u@h/db")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sqlalchemy.exc import DBAPIError
+
 from openarc import __version__, errors
 from openarc.cli import data, keys, serve
 
@@ -33,6 +35,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # bad settings: a malformed URL, a non-numeric variable…
         print(f"openarc: {exc}", file=sys.stderr)
         return 2
+    except DBAPIError as exc:  # the database cannot be reached, refused us, or failed
+        print(f"openarc: cannot use the database: {_first_lines(exc.orig)}", file=sys.stderr)
+        return 1
     except OSError as exc:  # a file beside the database that this user may not open, a full disk…
         print(f"openarc: {exc}", file=sys.stderr)
         return 1
+
+
+def _first_lines(exc: BaseException | None) -> str:
+    """A driver's message on one line (libpq's hints come on further, tab-indented lines)."""
+    return " ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__

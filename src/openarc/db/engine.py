@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 
 from openarc.db.checkpoint import Checkpointer
 from openarc.db.generation import Generation
@@ -27,11 +27,36 @@ KEYS_CHANNEL = "openarc_keys"
 _SYNCHRONOUS = {"OFF", "NORMAL", "FULL", "EXTRA"}
 
 
+#: The URL schemes people type, and the SQLAlchemy dialect each means here: PostgreSQL is
+#: always spoken through psycopg 3 (the hot path and the revocation listener use it directly),
+#: so a URL written for psycopg2 works unchanged.
+_SCHEMES = {
+    "sqlite": "sqlite",
+    "sqlite+pysqlite": "sqlite",
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+    "postgresql+psycopg2": "postgresql+psycopg",
+}
+_USE = "give sqlite:///path/to/file.db or postgresql://user:password@host:5432/database"
+
+
 def normalise_url(url: str) -> str:
-    """Accept the URLs people type: ``postgresql://`` means psycopg 3 here."""
-    if url.startswith(("postgres://", "postgresql://")):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
-    return url
+    """The SQLAlchemy URL for a database URL as people type it; a ``ValueError`` naming the
+    problem for anything else.  The message never repeats the URL, which may hold a password."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError(f"not a database URL: {_USE}")
+    dialect = _SCHEMES.get(scheme.lower())
+    if dialect is None:
+        shown = scheme if scheme.replace("+", "").isalnum() else "?"
+        raise ValueError(f"OpenArc stores its data in SQLite or PostgreSQL, not {shown!r}: {_USE}")
+    normal = f"{dialect}://{rest}"
+    try:
+        make_url(normal).get_backend_name()
+    except (ArgumentError, ValueError):  # a port that is not a number, a stray character…
+        raise ValueError(f"malformed {scheme} URL: {_USE}") from None
+    return normal
 
 
 def describe(url: str) -> str:
