@@ -61,6 +61,29 @@ def test_import_csv_takes_the_good_rows_and_names_every_bad_one(
     assert (zoe["name"], zoe["zip"], zoe["phone"]) == ("Zoë Ångström", "10469-2345", None)
 
 
+def test_a_file_that_cannot_be_read_on_keeps_what_came_before_and_says_where_it_stopped(
+    client: Client, settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A field past the csv module's limit on line 3: line 2 is imported, line 4 is not read.
+    long_field = tmp_path / "long.csv"
+    long_field.write_text(f"name,email\nAnn Smith,ann@example.com\n{'a' * 200_000},x@example.com\n"
+                          "Bob Smith,bob@example.com\n")
+    code, out, err = run(capsys, "import", str(long_field), "--account", "merchant-a", "--database", settings.database_url)
+    assert (code, out.strip()) == (2, "Imported 1 customer into 'merchant-a'.")
+    assert "line 3: file: The file cannot be read from this line on (CSV: field larger than field limit" in err
+    assert "Traceback" not in err
+    assert emails(client, client.a.headers) == ["ann@example.com"]
+    # Bytes that are not UTF-8: nothing is imported, and nothing fails on the way.
+    for name, data in [("latin1.csv", "name,email\nZoë Smith,zoe@example.com\n".encode("latin-1")),
+                       ("binary.jsonl", bytes(range(256)) * 20)]:
+        (tmp_path / name).write_bytes(data)
+        code, out, err = run(capsys, "import", str(tmp_path / name), "--account", "merchant-a",
+                             "--database", settings.database_url)
+        assert (code, out.strip()) == (2, "Imported 0 customers into 'merchant-a'.")
+        assert "line 1: file: The file cannot be read from this line on (it is not UTF-8 text)" in err
+    assert emails(client, client.a.headers) == ["ann@example.com"]
+
+
 def test_import_json_lines(client: Client, settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "customers.jsonl"
     path.write_text("\n".join([

@@ -58,7 +58,19 @@ class Row:
 
 
 def read_rows(stream: IO[str], fmt: Format) -> Iterator[Row]:
-    return _read_csv(stream) if fmt == "csv" else _read_jsonl(stream)
+    """The file's records.  A file that cannot be read on (bytes that are not UTF-8, a CSV
+    field past the csv module's limit) ends in one last ``Row`` saying so, from the first
+    line not read: the rows before it are imported, and the report says where it stopped."""
+    rows = _read_csv(stream) if fmt == "csv" else _read_jsonl(stream)
+    read = 0
+    try:
+        for row in rows:
+            read = row.lines_read
+            yield row
+    except (csv.Error, UnicodeDecodeError) as exc:
+        why = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else f"CSV: {exc}"
+        yield Row(read + 1, read + 1, None,
+                  {"file": [f"The file cannot be read from this line on ({why}); nothing from here on was imported."]})
 
 
 def _read_csv(stream: IO[str]) -> Iterator[Row]:
