@@ -158,3 +158,30 @@ def test_urls_written_for_other_drivers_mean_the_same_database() -> None:
     assert normalise_url("sqlite:///openarc.db") == "sqlite:///openarc.db"
     with pytest.raises(ValueError, match="not 'mysql'"):
         normalise_url("mysql://u@h/db")
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("--port", "99999"), "port must be from 1 to 65535, not 99999"),
+    (("--port", "eighty"), "port must be a whole number, not 'eighty'"),
+    (("--workers", "0"), "workers must be from 1 to 256, not 0"),
+    (("--host", "no-such-host.invalid"), "cannot listen on 'no-such-host.invalid'"),
+])
+def test_serve_names_a_bad_option_before_it_starts(tmp_path: Path, args: tuple[str, ...], says: str) -> None:
+    result = openarc("serve", *args, "--database", f"sqlite:///{tmp_path / 's.db'}", cwd=tmp_path)
+    assert result.returncode == 2 and says in result.stderr
+    assert "Traceback" not in result.stderr and "listening" not in result.stdout
+    assert not (tmp_path / "s.db").exists()  # refused before the database was touched
+
+
+def test_serve_listens_on_a_host_name_and_refuses_a_port_in_use(tmp_path: Path) -> None:
+    # granian binds addresses only: "localhost" is resolved first.  It also binds with
+    # SO_REUSEPORT, so without a check a second server would share the first one's port.
+    server = start_server(tmp_path, "--host", "localhost")
+    try:
+        port = server.url.rsplit(":", 1)[1]
+        second = openarc("serve", "--port", port, "--database", f"sqlite:///{tmp_path / 'other.db'}", cwd=tmp_path)
+        assert second.returncode == 1
+        assert second.stderr.strip() == f"openarc: cannot listen on 127.0.0.1 port {port}: Address already in use"
+        assert httpx.get(f"{server.url}/openapi.json").status_code == 200
+    finally:
+        stop_server(server)

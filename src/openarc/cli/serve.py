@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
+import socket
+from collections.abc import Callable
 from dataclasses import replace
 
 from openarc.cli.common import add_database_option, opened, settings_of
@@ -15,9 +18,9 @@ SANDBOX_ACCOUNT = "sandbox"
 
 def register(commands: argparse._SubParsersAction) -> None:
     serve = commands.add_parser("serve", help="run the API server")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument("--host", default="127.0.0.1", help="address or host name to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=_bounded("port", 1, 65535), default=8000)
+    serve.add_argument("--workers", type=_bounded("workers", 1, 256), default=1, help="worker processes (default 1)")
     serve.add_argument(
         "--sandbox", action="store_true",
         help="enable the /_openarc/ test controls (reset, request log, clock); one worker; never in production",
@@ -33,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
     if settings.sandbox and args.workers != 1:
         # The request log and the clock live in the process: several workers would each have their own.
         raise ValueError("the sandbox runs one worker: drop --workers or --sandbox/OPENARC_SANDBOX")
+    address = _address(args.host)
+    _check_free(address, args.port)
     with opened(args) as ctx:  # migrates before any worker starts
         first_key = None
         if not accounts.has_accounts(ctx.db):
@@ -60,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     Granian(
         "openarc.api.app:app_from_env",
         factory=True,
-        address=args.host,
+        address=address,
         port=args.port,
         interface=Interfaces.ASGI,
         workers=args.workers,
@@ -73,3 +78,46 @@ def run(args: argparse.Namespace) -> int:
         http1_settings=HTTP1Settings(header_read_timeout=settings.header_timeout_seconds * 1000, keep_alive=True),
     ).serve()
     return 0
+
+
+def _bounded(name: str, low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``, or a usage error naming it."""
+
+    def number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, not {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{name} must be from {low} to {high}, not {value}")
+        return value
+
+    return number
+
+
+def _address(host: str) -> str:
+    """The IP address to listen on: granian binds addresses only, so a name (``localhost``,
+    the machine's own name) is resolved first, to its IPv4 address when it has one."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ValueError(f"cannot listen on {host!r}: not an address, and the name does not resolve ({exc})") from None
+    found.sort(key=lambda info: info[0] != socket.AF_INET)
+    return str(found[0][4][0])
+
+
+def _check_free(address: str, port: int) -> None:
+    """Refuse a port another server listens on.  granian binds with ``SO_REUSEPORT`` (for its
+    workers), so a second server on the same port would otherwise start and silently take
+    half of the first one's requests, perhaps for another database."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed server's TIME_WAIT is fine
+        try:
+            probe.bind((address, port))
+        except OSError as exc:
+            raise OSError(f"cannot listen on {address} port {port}: {exc.strerror}") from None
