@@ -11,7 +11,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from openarc import dashboard
-from openarc.api import docs
+from openarc.api import docs, health
 from openarc.api.context import AppContext
 from openarc.api.errors import HANDLERS
 from openarc.api.front import Front, Shortcut
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         *bank_accounts.routes,
         Route("/openapi.json", docs.openapi_json, methods=["GET"], include_in_schema=False),
         Route("/docs", docs.docs_page, methods=["GET"], include_in_schema=False),
+        Route("/healthz", health.healthz, methods=["GET"], include_in_schema=False),
         # The one place the API and the dashboard meet (architecture: the factory mounts it).
         *dashboard.routes,
     ]
