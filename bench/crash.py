@@ -3,7 +3,8 @@
 Each cycle starts the real server (``python -m openarc serve``, in its own process
 group so the kill takes its workers too), runs concurrent writers that create customers
 and update their own customers' fields, kills everything with SIGKILL after a random
-fraction of a second, restarts, and checks:
+fraction of a second (or, with ``--signal TERM``, stops it the way a deploy does and
+requires it to exit within ``STOP_SECONDS``), restarts, and checks:
 
 - every write the server acknowledged (a 2xx answer reached the client) is present and
   unchanged; a write whose answer never came may or may not have happened, and either
@@ -12,6 +13,7 @@ fraction of a second, restarts, and checks:
 
     python bench/crash.py                       # 50 cycles on a fresh SQLite file
     python bench/crash.py --cycles 10 --database postgresql://…/fresh_db
+    python bench/crash.py --signal TERM         # graceful stops under load instead
 
 Prints one line per cycle and a summary; exits 1 if anything acknowledged was lost.
 ``tests/test_crash_safety.py`` runs it at CI size (10 cycles).
@@ -55,10 +57,16 @@ class Report:
     unanswered: int = 0
     lost: list[str] = field(default_factory=list)
     integrity: list[str] = field(default_factory=list)
+    #: Graceful stops (SIGTERM) that did not end the server within STOP_SECONDS.
+    hung: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.lost and all(result == "ok" for result in self.integrity)
+        return not self.lost and not self.hung and all(result == "ok" for result in self.integrity)
+
+
+#: How long a SIGTERM'd server may take to finish its requests and exit.
+STOP_SECONDS = 15
 
 
 class Server:
@@ -95,11 +103,19 @@ class Server:
         self.kill()
         raise RuntimeError(f"openarc serve did not answer:\n{log.read_text()}")
 
-    def kill(self) -> None:
-        """SIGKILL the server and its workers: no shutdown code runs."""
-        if self.process is not None and self.process.poll() is None:
+    def kill(self, how: signal.Signals = signal.SIGKILL) -> bool:
+        """Stop the server and its workers with ``how``: SIGKILL runs no shutdown code;
+        SIGTERM lets it finish.  False if a SIGTERM did not end it in time (then it is killed)."""
+        if self.process is None or self.process.poll() is not None:
+            return True
+        os.killpg(self.process.pid, how)
+        try:
+            self.process.wait(STOP_SECONDS if how != signal.SIGKILL else None)
+            return True
+        except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+            return False
 
 
 class Writer(threading.Thread):
@@ -185,7 +201,8 @@ def verify(expected: dict[str, Expected], found: dict[str, dict[str, object]], r
 
 
 def run(cycles: int, database_url: str, workdir: Path, *, writers: int = 8, seed: int | None = None,
-        max_load_seconds: float = 1.0, server_workers: int = 1, echo: bool = True) -> Report:
+        max_load_seconds: float = 1.0, server_workers: int = 1, echo: bool = True,
+        how: signal.Signals = signal.SIGKILL) -> Report:
     rng = random.Random(seed)
     server = Server(database_url, workdir, server_workers)
     output = server.start()
@@ -205,7 +222,8 @@ def run(cycles: int, database_url: str, workdir: Path, *, writers: int = 8, seed
             for t in threads:
                 t.start()
             time.sleep(rng.uniform(0.2, max_load_seconds))
-            server.kill()
+            if not server.kill(how):
+                report.hung += 1
             stop.set()
             for t in threads:
                 t.join(15)
@@ -232,15 +250,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     parser.add_argument("--seed", type=int)
+    parser.add_argument("--signal", choices=["KILL", "TERM"], default="KILL",
+                        help="how to stop the loaded server (default KILL: no shutdown code runs)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="openarc-crash-") as tmp:
         workdir = Path(tmp)
         database = args.database or f"sqlite:///{workdir / 'crash.db'}"
         report = run(args.cycles, database, workdir, writers=args.writers, seed=args.seed,
-                     server_workers=args.workers)
-    print(f"{report.cycles} kill cycles: {report.acknowledged_creates} creates and "
-          f"{report.acknowledged_updates} updates acknowledged, {report.unanswered} cut off by the kill; "
-          f"lost {len(report.lost)}; integrity {'ok' if report.ok else 'FAILED'}")
+                     server_workers=args.workers, how=signal.Signals[f"SIG{args.signal}"])
+    print(f"{report.cycles} SIG{args.signal} cycles: {report.acknowledged_creates} creates and "
+          f"{report.acknowledged_updates} updates acknowledged, {report.unanswered} cut off by the stop; "
+          f"lost {len(report.lost)}; integrity {'ok' if report.ok else 'FAILED'}"
+          + (f"; {report.hung} stops took over {STOP_SECONDS} s" if report.hung else ""))
     for line in report.lost[:20]:
         print("  " + line)
     return 0 if report.ok else 1

@@ -1,8 +1,10 @@
-"""Crash safety at CI size: bench/crash.py kills a loaded server 10 times and loses nothing."""
+"""Crash safety at CI size: bench/crash.py kills a loaded server 10 times (and stops one
+gracefully 5 times) and loses nothing."""
 
 from __future__ import annotations
 
 import importlib.util
+import signal
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -32,3 +34,14 @@ def test_no_acknowledged_write_is_lost_over_10_kill_cycles(tmp_path: Path) -> No
     # (Counts depend on how busy the machine is; a loaded CI runner still acknowledges dozens.)
     assert report.acknowledged_creates >= 20 and report.acknowledged_updates >= 20
     assert report.unanswered >= 1
+
+
+def test_graceful_stops_under_load_lose_nothing_and_end_in_time(tmp_path: Path) -> None:
+    # SIGTERM is how deploys and orchestrators stop a server: two workers, each stopped mid-load.
+    crash = load_tool()
+    report = crash.run(5, database_url(tmp_path / "term.db"), tmp_path, writers=8, seed=11,
+                       max_load_seconds=0.8, server_workers=2, echo=False, how=signal.SIGTERM)
+    assert report.cycles == 5
+    assert report.lost == [] and report.hung == 0
+    assert all(result == "ok" for result in report.integrity)
+    assert report.acknowledged_creates >= 10 and report.acknowledged_updates >= 10
