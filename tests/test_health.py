@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -44,6 +45,11 @@ def test_healthz_is_503_while_the_database_is_gone_and_ok_once_it_is_back(tmp_pa
             assert time.monotonic() < deadline, back.text
             time.sleep(0.2)
         assert back.json() == {"status": "ok", "database": "ok"}
-        assert "Traceback" not in server.output()
+        output = server.output()
+        assert "Traceback" not in output
+        # Said once in the server's own log, as a JSON line among the access log's.
+        records = [json.loads(line) for line in output.splitlines() if line.startswith('{"time"')]
+        assert any(r["event"] == "log" and r["logger"] == "openarc.health" and r["level"] == "warning"
+                   for r in records)
     finally:
         stop_server(server)

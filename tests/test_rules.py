@@ -116,7 +116,7 @@ def test_access_log_timestamps_match_datetime() -> None:
     import random
     from datetime import UTC, datetime
 
-    from openarc.api.middleware import _timestamp
+    from openarc.logs import timestamp as _timestamp
 
     rng = random.Random(5)
     for now in [0.0, 0.9995, 1.0, 1_795_697_494.2489996, *(rng.uniform(0, 4e9) for _ in range(20_000))]:

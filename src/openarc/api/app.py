@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from openarc import dashboard
+from openarc import dashboard, logs
 from openarc.api import docs, health
 from openarc.api.context import AppContext
 from openarc.api.errors import HANDLERS
@@ -42,9 +42,12 @@ def build_context(settings: Settings, clock: Clock | None = None, *, serving: bo
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Front:
     settings = settings or Settings.from_env()
+    # The access log and OpenArc's own log records share one redacted stream of JSON lines.
+    lines = logs.StderrLines()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        logs.install(lines)
         app.state.ctx = build_context(settings, clock, serving=True)
         # Everything alive now (modules, the app, the database's metadata) lives as long as
         # the process: keep it out of the collector's full passes, which otherwise scanned
@@ -72,7 +75,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     chain: ASGIApp = Shortcut(app, **customers.shortcut)
     chain = IdempotencyMiddleware(chain)
     chain = RateLimitMiddleware(chain, limit=settings.rate_limit)
-    chain = RequestLogMiddleware(chain, enabled=settings.access_log)
+    chain = RequestLogMiddleware(chain, enabled=settings.access_log, write=lines)
     if settings.sandbox:
         from openarc import sandbox  # only a sandbox server pays for it
 

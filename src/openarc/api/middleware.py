@@ -14,16 +14,12 @@ with values for paging only, the status, sizes and timings.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import random
 import re
-import sys
 import time
 import traceback
 from collections.abc import Callable
-from datetime import UTC, datetime
-from functools import lru_cache
 from urllib.parse import parse_qsl
 
 import orjson
@@ -32,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from openarc import errors, redact
 from openarc.api.errors import error_body, from_error, json_response
 from openarc.api.headers import header
+from openarc.logs import StderrLines, timestamp
 from openarc.services.ratelimit import RateLimiter
 
 #: Query parameters whose values the access log keeps (nothing personal, nothing secret).
@@ -51,55 +48,6 @@ def request_id_of(scope: Scope) -> str:
     # unlike os.urandom it does not let go of the GIL, which under load hands it to the
     # server's threads for a while on every request.  Reseeded in each forked worker.
     return f"{random.getrandbits(128):032x}"
-
-
-class StderrLines:
-    """Log lines to stderr, written together once per event-loop tick.
-
-    A write and a flush per request cost about a fifth of a retrieve (a system call
-    each); the lines of one tick share one.  Outside an event loop a line is written
-    at once.  A full disk or a closed stderr never fails a request.
-    """
-
-    def __init__(self) -> None:
-        self._lines: list[bytes] = []
-        self._scheduled = False
-
-    def __call__(self, line: bytes) -> None:
-        self._lines.append(line)
-        if self._scheduled:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return self.flush()
-        self._scheduled = True
-        loop.call_soon(self.flush)
-
-    def flush(self) -> None:
-        self._scheduled = False
-        lines, self._lines = self._lines, []
-        if not lines:
-            return
-        try:
-            sys.stderr.write(b"\n".join(lines).decode() + "\n")
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            return
-
-
-@lru_cache(maxsize=4)
-def _second(whole: int) -> str:
-    return datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def _timestamp(now: float) -> str:
-    """``datetime.now(UTC).isoformat(timespec="milliseconds")``, formatting each second once."""
-    whole = int(now)
-    micro = round((now - whole) * 1e6)  # rounded to the microsecond first, as datetime does
-    if micro >= 1_000_000:
-        whole, micro = whole + 1, micro - 1_000_000
-    return f"{_second(whole)}.{micro // 1000:03d}+00:00"
 
 
 class RequestLogMiddleware:
@@ -138,7 +86,7 @@ class RequestLogMiddleware:
 
     def _entry(self, scope: Scope, rid: str, status: int, size: int, started: float) -> dict[str, object]:
         entry: dict[str, object] = {
-            "time": _timestamp(time.time()),
+            "time": timestamp(time.time()),
             "event": "request",
             "request_id": rid,
             "method": scope["method"],
