@@ -61,26 +61,49 @@ def test_import_csv_takes_the_good_rows_and_names_every_bad_one(
     assert (zoe["name"], zoe["zip"], zoe["phone"]) == ("Zoë Ångström", "10469-2345", None)
 
 
-def test_a_file_that_cannot_be_read_on_keeps_what_came_before_and_says_where_it_stopped(
+def test_bytes_that_are_not_utf8_reject_their_own_line_only(
     client: Client, settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # A field past the csv module's limit on line 3: line 2 is imported, line 4 is not read.
-    long_field = tmp_path / "long.csv"
-    long_field.write_text(f"name,email\nAnn Smith,ann@example.com\n{'a' * 200_000},x@example.com\n"
-                          "Bob Smith,bob@example.com\n")
-    code, out, err = run(capsys, "import", str(long_field), "--account", "merchant-a", "--database", settings.database_url)
-    assert (code, out.strip()) == (2, "Imported 1 customer into 'merchant-a'.")
-    assert "line 3: file: The file cannot be read from this line on (CSV: field larger than field limit" in err
+    # A Latin-1 "ë" on line 3,000 of 4,000: every other row is imported, that one is named.
+    rows = [f"Buyer {chr(65 + i % 26)}{chr(65 + i // 26 % 26)}{chr(65 + i // 676 % 26)},b{i}@example.com".encode()
+            for i in range(3998)]
+    rows[2997] = "Zoë Smith,zoe@example.com".encode("latin-1")
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b"name,email\n" + b"\n".join(rows) + b"\n")
+    code, out, err = run(capsys, "import", str(path), "--account", "merchant-a", "--database", settings.database_url)
+    assert (code, out.strip()) == (2, "Imported 3997 customers into 'merchant-a'.")
+    assert [line.strip() for line in err.splitlines() if line.strip().startswith("line ")] == [
+        "line 2999: row: The line is not UTF-8 text.",
+    ]
+    # The same in JSON lines, and a header that is not UTF-8 (no column can be trusted).
+    (tmp_path / "mixed.jsonl").write_bytes(b'{"name": "Ann Smith", "email": "ann@example.com"}\n'
+                                           + '{"name": "Zoë Smith"}\n'.encode("latin-1")
+                                           + b'{"name": "Bob Smith", "email": "bob@example.com"}\n')
+    (tmp_path / "header.csv").write_bytes("nämé,email\nAnn Smith,ann2@example.com\n".encode("latin-1"))
+    code, out, err = run(capsys, "import", str(tmp_path / "mixed.jsonl"), "--account", "merchant-b",
+                         "--database", settings.database_url)
+    assert (code, out.strip()) == (2, "Imported 2 customers into 'merchant-b'.")
+    assert "line 2: row: The line is not UTF-8 text." in err
+    code, out, err = run(capsys, "import", str(tmp_path / "header.csv"), "--account", "merchant-b",
+                         "--database", settings.database_url)
+    assert (code, out.strip()) == (2, "Imported 0 customers into 'merchant-b'.")
+    assert "line 1: file: The header is not UTF-8 text; nothing was imported." in err
     assert "Traceback" not in err
-    assert emails(client, client.a.headers) == ["ann@example.com"]
-    # Bytes that are not UTF-8: nothing is imported, and nothing fails on the way.
-    for name, data in [("latin1.csv", "name,email\nZoë Smith,zoe@example.com\n".encode("latin-1")),
-                       ("binary.jsonl", bytes(range(256)) * 20)]:
-        (tmp_path / name).write_bytes(data)
-        code, out, err = run(capsys, "import", str(tmp_path / name), "--account", "merchant-a",
-                             "--database", settings.database_url)
-        assert (code, out.strip()) == (2, "Imported 0 customers into 'merchant-a'.")
-        assert "line 1: file: The file cannot be read from this line on (it is not UTF-8 text)" in err
+
+
+def test_a_csv_field_past_the_csv_modules_limit_stops_the_import_at_its_line(
+    client: Client, settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Line 3's field is over 131,072 characters: line 2 is imported, nothing after line 3 is read
+    # (where a record that broke the limit ends is not known), and the report says so.
+    path = tmp_path / "long.csv"
+    path.write_text(f"name,email\nAnn Smith,ann@example.com\n\n{'a' * 200_000},x@example.com\n"
+                    "Bob Smith,bob@example.com\n")
+    code, out, err = run(capsys, "import", str(path), "--account", "merchant-a", "--database", settings.database_url)
+    assert (code, out.strip()) == (2, "Imported 1 customer into 'merchant-a'.")
+    assert ("line 4: file: The file cannot be read from this line on (CSV: field larger than field limit "
+            "(131072)); nothing from here on was imported.") in err
+    assert "Traceback" not in err
     assert emails(client, client.a.headers) == ["ann@example.com"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from contextlib import ExitStack
@@ -42,13 +43,12 @@ def run_import(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         ctx = stack.enter_context(opened(args))
         if args.file == "-":
-            stream, lines = sys.stdin, 0
+            stream, lines = io.TextIOWrapper(sys.stdin.buffer, **transfer.ENCODING), 0
         else:
             path = Path(args.file)
             with path.open("rb") as raw:
                 lines = transfer.count_lines(raw)
-            # utf-8-sig: spreadsheets put a byte-order mark before the header.
-            stream = stack.enter_context(path.open(encoding="utf-8-sig", newline=""))
+            stream = stack.enter_context(path.open(**transfer.ENCODING))
         account = accounts.ensure_account(ctx.db, args.account, now=ctx.clock.now())
         bar = stack.enter_context(tqdm(
             total=lines or None, unit="line", desc="Importing", file=sys.stderr,

@@ -11,6 +11,7 @@ ids are server-owned and salted per installation, so imported customers get new 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Literal
@@ -57,42 +58,58 @@ class Row:
     problem: dict[str, list[str]] | None = None
 
 
+#: How a file is opened for import: bytes that are not UTF-8 become lone surrogates
+#: (``surrogateescape``) instead of failing the read, so the line holding them is rejected
+#: on its own, with its number, and the rest of the file is still read.  ``utf-8-sig``:
+#: spreadsheets put a byte-order mark before the header.
+ENCODING = {"encoding": "utf-8-sig", "errors": "surrogateescape", "newline": ""}
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+_NOT_UTF8_PROBLEM = {"row": ["The line is not UTF-8 text."]}
+
+
 def read_rows(stream: IO[str], fmt: Format) -> Iterator[Row]:
-    """The file's records.  A file that cannot be read on (bytes that are not UTF-8, a CSV
-    field past the csv module's limit) ends in one last ``Row`` saying so, from the first
-    line not read: the rows before it are imported, and the report says where it stopped."""
-    rows = _read_csv(stream) if fmt == "csv" else _read_jsonl(stream)
-    read = 0
-    try:
-        for row in rows:
-            read = row.lines_read
-            yield row
-    except (csv.Error, UnicodeDecodeError) as exc:
-        why = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else f"CSV: {exc}"
-        yield Row(read + 1, read + 1, None,
-                  {"file": [f"The file cannot be read from this line on ({why}); nothing from here on was imported."]})
+    """The file's records, from a stream opened with ``ENCODING``."""
+    return _read_csv(stream) if fmt == "csv" else _read_jsonl(stream)
 
 
 def _read_csv(stream: IO[str]) -> Iterator[Row]:
     reader = csv.reader(stream)
-    header = next(reader, None)
-    if header is None:
-        return
-    names = [h.strip() for h in header]
-    done = reader.line_num
-    for record in reader:
-        line, done = done + 1, reader.line_num
-        if not any(cell.strip() for cell in record):
-            continue
-        if len(record) > len(names):
-            yield Row(line, done, None, {"row": [f"The row has {len(record)} cells; the header names {len(names)}."]})
-            continue
-        yield Row(line, done, dict(zip(names, record, strict=False)))
+    done = 0
+    try:
+        header = next(reader, None)
+        if header is None:
+            return
+        if any(_NOT_UTF8.search(cell) for cell in header):
+            # Without the column names no row can be read: say so, import nothing.
+            yield Row(1, reader.line_num, None, {"file": ["The header is not UTF-8 text; nothing was imported."]})
+            return
+        names = [h.strip() for h in header]
+        done = reader.line_num
+        for record in reader:
+            line, done = done + 1, reader.line_num
+            if not any(cell.strip() for cell in record):
+                continue
+            if any(_NOT_UTF8.search(cell) for cell in record):
+                yield Row(line, done, None, _NOT_UTF8_PROBLEM)
+                continue
+            if len(record) > len(names):
+                yield Row(line, done, None, {"row": [f"The row has {len(record)} cells; the header names {len(names)}."]})
+                continue
+            yield Row(line, done, dict(zip(names, record, strict=False)))
+    except csv.Error as exc:
+        # The csv module's own limits (a field over 131,072 characters): where a record that
+        # broke them ends is not known, so reading stops at the line it began on.
+        yield Row(done + 1, reader.line_num, None, {
+            "file": [f"The file cannot be read from this line on (CSV: {exc}); nothing from here on was imported."],
+        })
 
 
 def _read_jsonl(stream: IO[str]) -> Iterator[Row]:
     for number, text in enumerate(stream, start=1):
         if not text.strip():
+            continue
+        if _NOT_UTF8.search(text):
+            yield Row(number, number, None, _NOT_UTF8_PROBLEM)
             continue
         try:
             data = orjson.loads(text)
