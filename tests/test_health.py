@@ -25,31 +25,53 @@ def test_healthz_says_ok_without_a_key_and_is_never_cached(tmp_path: Path) -> No
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="takes a PostgreSQL database away from a running server")
-def test_healthz_is_503_while_the_database_is_gone_and_ok_once_it_is_back(tmp_path: Path) -> None:
+def test_healthz_is_503_while_the_database_refuses_or_hangs_and_ok_once_it_is_back(tmp_path: Path) -> None:
     import psycopg
 
     server = start_server(tmp_path)
     name = server.database_url.rsplit("/", 1)[1]
-    try:
-        assert httpx.get(f"{server.url}/healthz").status_code == 200
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')  # ends the server's sessions too
-        gone = httpx.get(f"{server.url}/healthz", timeout=30)
-        assert gone.status_code == 503
-        assert gone.json() == {"status": "unavailable", "database": "error"}
-        assert gone.headers["retry-after"] == "5"
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
+    database = f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
+
+    def healthz() -> httpx.Response:
+        return httpx.get(f"{server.url}/healthz", timeout=30)
+
+    def until_ok() -> httpx.Response:
         deadline = time.monotonic() + 10
-        while (back := httpx.get(f"{server.url}/healthz", timeout=30)).status_code != 200:
-            assert time.monotonic() < deadline, back.text
+        while (answer := healthz()).status_code != 200:
+            assert time.monotonic() < deadline, answer.text
             time.sleep(0.2)
-        assert back.json() == {"status": "ok", "database": "ok"}
+        return answer
+
+    try:
+        assert healthz().status_code == 200
+        # Refused: no new connections, and the server's sessions ended.
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
+        gone = healthz()
+        assert gone.status_code == 503 and gone.json() == {"status": "unavailable", "database": "error"}
+        assert gone.headers["retry-after"] == "5" and gone.headers["cache-control"] == "no-store"
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        assert until_ok().json() == {"status": "ok", "database": "ok"}
+
+        # Hanging: a lock makes the question wait.  The answer comes at the time limit, not
+        # when PostgreSQL would finally answer or psycopg finish cancelling.
+        with psycopg.connect(database) as holder:
+            holder.execute("LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE")
+            started = time.monotonic()
+            hung = healthz()
+            took = time.monotonic() - started
+            assert hung.status_code == 503 and hung.json()["database"] == "timeout"
+            assert 2.5 < took < 6, took
+            holder.rollback()
+        assert until_ok().status_code == 200
+
         output = server.output()
         assert "Traceback" not in output
-        # Said once in the server's own log, as a JSON line among the access log's.
+        # Said in the server's own log, as JSON lines among the access log's.
         records = [json.loads(line) for line in output.splitlines() if line.startswith('{"time"')]
-        assert any(r["event"] == "log" and r["logger"] == "openarc.health" and r["level"] == "warning"
-                   for r in records)
+        warnings = [r["message"] for r in records if r["event"] == "log" and r["logger"] == "openarc.health"]
+        assert any("(error: " in m for m in warnings) and any("(timeout)" in m for m in warnings)
     finally:
         stop_server(server)
