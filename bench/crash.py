@@ -54,15 +54,21 @@ class Report:
     cycles: int = 0
     acknowledged_creates: int = 0
     acknowledged_updates: int = 0
+    #: Requests cut off: sent, and no answer came (the write may or may not have happened).
     unanswered: int = 0
+    #: Requests that found no server listening (sent after it stopped accepting): never started.
+    refused: int = 0
     lost: list[str] = field(default_factory=list)
     integrity: list[str] = field(default_factory=list)
-    #: Graceful stops (SIGTERM) that did not end the server within STOP_SECONDS.
+    #: Graceful stops (SIGTERM) that did not end the server within STOP_SECONDS, or ended it
+    #: with an exit status other than 0 (what a SIGKILL looks like).
     hung: int = 0
+    unclean_exits: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.lost and not self.hung and all(result == "ok" for result in self.integrity)
+        return (not self.lost and not self.hung and not self.unclean_exits
+                and all(result == "ok" for result in self.integrity))
 
 
 #: How long a SIGTERM'd server may take to finish its requests and exit.
@@ -103,19 +109,19 @@ class Server:
         self.kill()
         raise RuntimeError(f"openarc serve did not answer:\n{log.read_text()}")
 
-    def kill(self, how: signal.Signals = signal.SIGKILL) -> bool:
-        """Stop the server and its workers with ``how``: SIGKILL runs no shutdown code;
-        SIGTERM lets it finish.  False if a SIGTERM did not end it in time (then it is killed)."""
+    def kill(self, how: signal.Signals = signal.SIGKILL) -> int | None:
+        """Stop the server and its workers with ``how`` (SIGKILL runs no shutdown code;
+        SIGTERM lets it finish); its exit status, or None if a SIGTERM did not end it within
+        STOP_SECONDS (it is then killed)."""
         if self.process is None or self.process.poll() is not None:
-            return True
+            return None if self.process is None else self.process.returncode
         os.killpg(self.process.pid, how)
         try:
-            self.process.wait(STOP_SECONDS if how != signal.SIGKILL else None)
-            return True
+            return self.process.wait(STOP_SECONDS if how != signal.SIGKILL else None)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
-            return False
+            return None
 
 
 class Writer(threading.Thread):
@@ -143,8 +149,8 @@ class Writer(threading.Thread):
     def _create(self, http: httpx.Client, city: str) -> None:
         try:
             answer = http.post("/v1/customers", json={"name": "Crash Test", "city": city})
-        except httpx.TransportError:
-            self._count("unanswered")
+        except httpx.TransportError as exc:
+            self._count("refused" if isinstance(exc, httpx.ConnectError) else "unanswered")
             raise
         if answer.status_code == 201:
             data = answer.json()["data"]
@@ -155,9 +161,12 @@ class Writer(threading.Thread):
         expected = self.owned[cid]
         try:
             answer = http.patch(f"/v1/customers/{cid}", json={"city": city})
-        except httpx.TransportError:
-            expected.city.add(city)  # it may or may not have been applied
-            self._count("unanswered")
+        except httpx.TransportError as exc:
+            if isinstance(exc, httpx.ConnectError):  # no connection: the request never left
+                self._count("refused")
+            else:
+                expected.city.add(city)  # it may or may not have been applied
+                self._count("unanswered")
             raise
         if answer.status_code == 200 and answer.json()["data"]["city"] == city:
             self.owned[cid] = Expected({city}, expected.invoice_prefix)
@@ -222,8 +231,11 @@ def run(cycles: int, database_url: str, workdir: Path, *, writers: int = 8, seed
             for t in threads:
                 t.start()
             time.sleep(rng.uniform(0.2, max_load_seconds))
-            if not server.kill(how):
+            status = server.kill(how)
+            if how == signal.SIGTERM and status is None:
                 report.hung += 1
+            elif how == signal.SIGTERM and status != 0:
+                report.unclean_exits += 1
             stop.set()
             for t in threads:
                 t.join(15)
@@ -259,9 +271,10 @@ def main(argv: list[str] | None = None) -> int:
         report = run(args.cycles, database, workdir, writers=args.writers, seed=args.seed,
                      server_workers=args.workers, how=signal.Signals[f"SIG{args.signal}"])
     print(f"{report.cycles} SIG{args.signal} cycles: {report.acknowledged_creates} creates and "
-          f"{report.acknowledged_updates} updates acknowledged, {report.unanswered} cut off by the stop; "
-          f"lost {len(report.lost)}; integrity {'ok' if report.ok else 'FAILED'}"
-          + (f"; {report.hung} stops took over {STOP_SECONDS} s" if report.hung else ""))
+          f"{report.acknowledged_updates} updates acknowledged, {report.unanswered} cut off by the stop, "
+          f"{report.refused} refused after it; lost {len(report.lost)}; {'ok' if report.ok else 'FAILED'}"
+          + (f"; {report.hung} stops took over {STOP_SECONDS} s" if report.hung else "")
+          + (f"; {report.unclean_exits} stops exited with an error" if report.unclean_exits else ""))
     for line in report.lost[:20]:
         print("  " + line)
     return 0 if report.ok else 1

@@ -33,7 +33,7 @@ def test_no_acknowledged_write_is_lost_over_10_kill_cycles(tmp_path: Path) -> No
     # The kills hit real load: many writes acknowledged, some cut off mid-flight.
     # (Counts depend on how busy the machine is; a loaded CI runner still acknowledges dozens.)
     assert report.acknowledged_creates >= 20 and report.acknowledged_updates >= 20
-    assert report.unanswered >= 1
+    assert report.unanswered + report.refused >= 1
 
 
 def test_graceful_stops_under_load_lose_nothing_and_end_in_time(tmp_path: Path) -> None:
@@ -42,6 +42,7 @@ def test_graceful_stops_under_load_lose_nothing_and_end_in_time(tmp_path: Path) 
     report = crash.run(5, database_url(tmp_path / "term.db"), tmp_path, writers=8, seed=11,
                        max_load_seconds=0.8, server_workers=2, echo=False, how=signal.SIGTERM)
     assert report.cycles == 5
-    assert report.lost == [] and report.hung == 0
+    # Each stop ended the server within 15 s, with exit status 0 (a SIGKILL'd server's is -9).
+    assert report.lost == [] and report.hung == 0 and report.unclean_exits == 0
     assert all(result == "ok" for result in report.integrity)
     assert report.acknowledged_creates >= 10 and report.acknowledged_updates >= 10
