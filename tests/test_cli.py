@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from conftest import start_server, stop_server
+from openarc.cli import serve as serve_command
 from openarc.db import describe
 from openarc.db.engine import normalise_url
 
@@ -129,11 +130,14 @@ def test_keys_list_and_revoke(tmp_path: Path) -> None:
     ("mysql://admin:hunter22@db.example/shop", "not 'mysql'"),
     ("http://example.com/db", "not 'http'"),
     ("postgresql://admin:hunter22@db.example:port/shop", "malformed postgresql URL"),
+    ("postgresql://admin:hun@hunter22@db.example/shop", "write an @ in the user name or password as %40"),
+    ("postgresql+asyncpg://admin:hunter22@db.example/shop", "through psycopg 3 only"),
 ])
 def test_a_database_url_it_cannot_use_is_named_in_one_line(tmp_path: Path, url: str, says: str) -> None:
     result = openarc("keys", "list", "--database", url, cwd=tmp_path)
     assert result.returncode == 2
-    assert says in result.stderr and "sqlite:///path/to/file.db" in result.stderr
+    assert says in result.stderr
+    assert "sqlite:///path/to/file.db" in result.stderr or "%40" in says  # how to write one
     assert "Traceback" not in result.stderr and "hunter22" not in result.stderr
     assert result.stderr.count("\n") == 1
 
@@ -150,6 +154,12 @@ def test_a_database_that_cannot_be_reached_is_one_line_too(tmp_path: Path) -> No
         assert result.stderr.count("\n") == 1
     assert "unable to open database file" in results[0].stderr
     assert "Connection refused" in results[1].stderr
+
+
+def test_listen_addresses_as_people_write_them() -> None:
+    assert serve_command._address("127.0.0.1") == "127.0.0.1"
+    assert serve_command._address("[::1]") == serve_command._address("::1") == "::1"
+    assert serve_command._address("localhost") == "127.0.0.1"
 
 
 def test_urls_written_for_other_drivers_mean_the_same_database() -> None:

@@ -36,13 +36,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"openarc: {exc}", file=sys.stderr)
         return 2
     except DBAPIError as exc:  # the database cannot be reached, refused us, or failed
-        print(f"openarc: cannot use the database: {_first_lines(exc.orig)}", file=sys.stderr)
+        print(f"openarc: cannot use the database: {_first_lines(exc.orig or exc)}", file=sys.stderr)
         return 1
     except OSError as exc:  # a file beside the database that this user may not open, a full disk…
         print(f"openarc: {exc}", file=sys.stderr)
         return 1
 
 
-def _first_lines(exc: BaseException | None) -> str:
+def _first_lines(exc: BaseException) -> str:
     """A driver's message on one line (libpq's hints come on further, tab-indented lines)."""
     return " ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__

@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
         if not accounts.has_accounts(ctx.db):
             first_key = accounts.issue_key(ctx.db, ctx.secrets.api_keys, SANDBOX_ACCOUNT, now=ctx.clock.now())
 
-    base = f"http://{args.host}:{args.port}"
+    host = args.host.strip("[]")
+    base = f"http://[{host}]:{args.port}" if ":" in host else f"http://{host}:{args.port}"
     print(f"OpenArc listening on {base}  (API {base}/v1, docs {base}/docs)")
     print(f"Dashboard: {base}/dashboard  (sign in with an API key)")
     print(f"Database: {describe(settings.database_url)}")
@@ -98,6 +99,7 @@ def _bounded(name: str, low: int, high: int) -> Callable[[str], int]:
 def _address(host: str) -> str:
     """The IP address to listen on: granian binds addresses only, so a name (``localhost``,
     the machine's own name) is resolved first, to its IPv4 address when it has one."""
+    host = host.strip("[]")  # "[::1]", as URLs write IPv6 addresses
     try:
         return str(ipaddress.ip_address(host))
     except ValueError:

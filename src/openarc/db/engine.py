@@ -49,13 +49,17 @@ def normalise_url(url: str) -> str:
         raise ValueError(f"not a database URL: {_USE}")
     dialect = _SCHEMES.get(scheme.lower())
     if dialect is None:
+        if scheme.lower().startswith(("postgresql+", "postgres+")):
+            raise ValueError(f"OpenArc connects to PostgreSQL through psycopg 3 only: {_USE}")
         shown = scheme if scheme.replace("+", "").isalnum() else "?"
         raise ValueError(f"OpenArc stores its data in SQLite or PostgreSQL, not {shown!r}: {_USE}")
     normal = f"{dialect}://{rest}"
     try:
-        make_url(normal).get_backend_name()
+        host = make_url(normal).host
     except (ArgumentError, ValueError):  # a port that is not a number, a stray character…
         raise ValueError(f"malformed {scheme} URL: {_USE}") from None
+    if host and "@" in host:  # the rest of a password (or user name) that held a bare "@"
+        raise ValueError(f"malformed {scheme} URL: write an @ in the user name or password as %40")
     return normal
 
 
