@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -74,4 +76,35 @@ def test_healthz_is_503_while_the_database_refuses_or_hangs_and_ok_once_it_is_ba
         warnings = [r["message"] for r in records if r["event"] == "log" and r["logger"] == "openarc.health"]
         assert any("(error: " in m for m in warnings) and any("(timeout)" in m for m in warnings)
     finally:
+        stop_server(server)
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="freezes one PostgreSQL backend of a running server")
+@pytest.mark.skipif(os.geteuid() != 0, reason="stopping PostgreSQL's backend process needs root")
+def test_healthz_gives_up_on_a_connection_stuck_for_good(tmp_path: Path) -> None:
+    # One backend frozen mid-question (SIGSTOP: its socket stays open, keepalives answered by
+    # the kernel) while new connections work: the worker must not stay "unavailable".
+    import psycopg
+
+    server = start_server(tmp_path)
+    name = server.database_url.rsplit("/", 1)[1]
+    database = f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
+    frozen = None
+    try:
+        assert httpx.get(f"{server.url}/healthz").status_code == 200
+        with psycopg.connect(database) as holder, psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            holder.execute("LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE")
+            assert httpx.get(f"{server.url}/healthz", timeout=30).json()["database"] == "timeout"
+            frozen = admin.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock' "
+                "AND query LIKE 'SELECT id FROM accounts%%'", [name]).fetchone()[0]
+            os.kill(frozen, signal.SIGSTOP)
+            holder.rollback()
+        deadline = time.monotonic() + 30
+        while (answer := httpx.get(f"{server.url}/healthz", timeout=30)).status_code != 200:
+            assert time.monotonic() < deadline, "the stuck question was never given up on"
+        assert answer.json() == {"status": "ok", "database": "ok"}
+    finally:
+        if frozen is not None:
+            os.kill(frozen, signal.SIGCONT)
         stop_server(server)

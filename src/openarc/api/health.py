@@ -6,16 +6,21 @@ database went away, or is too slow to answer within ``TIMEOUT_SECONDS``, is take
 rotation instead of answering every request with an error.  No key is needed and nothing
 is revealed beyond up or down: a load balancer carries no key.
 
-The answer never waits longer than ``TIMEOUT_SECONDS``.  Cancelling a PostgreSQL query
+On PostgreSQL the answer never waits longer than ``TIMEOUT_SECONDS``.  Cancelling a query
 that hangs takes psycopg up to ~10 s more (it asks the server to cancel, then waits), so
 the question runs as a task of its own that the check stops waiting for; checks that
-arrive meanwhile wait on the same task instead of piling up more stuck connections.
+arrive meanwhile wait on the same task instead of piling up more stuck connections, and
+a question unanswered for ``GIVE_UP_SECONDS`` is abandoned (cancelled in the background)
+for a new one, so one connection stuck for good cannot keep a worker out of rotation.
+On SQLite the question is answered inline in microseconds; it never waits on a lock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,6 +32,8 @@ from openarc.db.steps import One, Steps
 
 #: Longer than a healthy database ever takes, shorter than load balancers' usual check timeout.
 TIMEOUT_SECONDS = 3.0
+#: A question older than this is given up on and asked afresh.
+GIVE_UP_SECONDS = 2 * TIMEOUT_SECONDS
 
 log = logging.getLogger("openarc.health")
 
@@ -35,25 +42,42 @@ def _ask() -> Steps[None]:
     yield One("SELECT id FROM accounts LIMIT 1", {})
 
 
-def _asking(request: Request, ctx: AppContext) -> asyncio.Future[None]:
-    """The question in flight, or a new one when the last has been answered."""
+@dataclass(eq=False)
+class _Question:
+    task: asyncio.Future[None]
+    asked_at: float = field(default_factory=time.monotonic)
+    reported: bool = False  # its failure is logged once, however many checks saw it
+
+    def stale(self, now: float) -> bool:
+        return not self.task.done() and now - self.asked_at >= GIVE_UP_SECONDS
+
+
+def _asking(request: Request, ctx: AppContext) -> _Question:
+    """The question in flight, or a new one when the last was answered or given up on."""
     state = request.app.state
-    pending: asyncio.Future[None] | None = getattr(state, "health_question", None)
-    if pending is None or pending.done():
-        pending = state.health_question = asyncio.ensure_future(ctx.query(_ask()))
+    question: _Question | None = getattr(state, "health_question", None)
+    if question is not None and question.stale(time.monotonic()):
+        question.task.cancel()  # psycopg closes the stuck connection in the background
+        question = None
+    if question is None or question.task.done():
+        task = asyncio.ensure_future(ctx.query(_ask()))
         # Looked at even when no check is still waiting for it (no "never retrieved" warning).
-        pending.add_done_callback(lambda done: done.cancelled() or done.exception())
-    return pending
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        question = state.health_question = _Question(task)
+    return question
 
 
 async def healthz(request: Request) -> Response:
     question = _asking(request, ctx_of(request))
-    await asyncio.wait({question}, timeout=TIMEOUT_SECONDS)
-    failure = None if not question.done() else (question.cancelled() or question.exception())
-    if not question.done() or failure:
-        reason = "error" if question.done() else "timeout"
+    task = question.task
+    await asyncio.wait({task}, timeout=TIMEOUT_SECONDS)
+    if task.done() and not task.cancelled() and task.exception() is None:
+        return json_response({"status": "ok", "database": "ok"}, 200, headers={"Cache-Control": "no-store"})
+    reason = "error" if task.done() else "timeout"
+    if not question.reported:
+        question.reported = True
+        failure = task.exception() if task.done() and not task.cancelled() else None
         log.warning("health check: the database failed (%s%s)", reason,
-                    f": {type(failure).__name__}" if isinstance(failure, BaseException) else "")
-        return json_response({"status": "unavailable", "database": reason}, 503,
-                             headers={"Cache-Control": "no-store", "Retry-After": "5"})
-    return json_response({"status": "ok", "database": "ok"}, 200, headers={"Cache-Control": "no-store"})
+                    f": {type(failure).__name__}" if failure is not None else "")
+    return json_response({"status": "unavailable", "database": reason}, 503,
+                         headers={"Cache-Control": "no-store", "Retry-After": "5"})
