@@ -65,3 +65,23 @@ def test_lines_from_other_threads_are_written_at_once_and_loop_lines_once_per_ti
 
     assert asyncio.run(tick()) == ""
     assert capsys.readouterr().err == "1\n2\n"
+
+
+def test_a_record_that_cannot_be_formatted_is_still_one_redacted_line(
+    captured: list[bytes], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Kept from pytest's own capture handler, which raises on a record it cannot format.
+    log = logging.getLogger("openarc.db.unpropagated")
+    log.propagate = False
+    log.addHandler(next(h for h in logging.getLogger(logs.ROOT).handlers if isinstance(h, logs.JsonLines)))
+    try:
+        log.warning("card %s and %s", CARD)  # noqa: PLE1206 - one argument short: getMessage() raises
+        log.warning("path %s", "/tmp/\udcff" + CARD)  # a lone surrogate, as from undecodable bytes
+    finally:
+        log.handlers.clear()
+        log.propagate = True
+    first, second = (json.loads(line) for line in captured)
+    assert first["logging_error"] == "TypeError" and first["message"] == "card %s and %s"
+    assert second["message"].startswith("path /tmp/\\udcff") and "logging_error" not in second
+    assert CARD not in b"\n".join(captured).decode()
+    assert capsys.readouterr().err == ""  # not logging's own fallback, which prints the arguments

@@ -79,26 +79,44 @@ def timestamp(now: float) -> str:
 
 
 class JsonLines(logging.Handler):
-    """A ``logging`` handler writing each record as one redacted JSON line."""
+    """A ``logging`` handler writing each record as one redacted JSON line.
+
+    A record that cannot be formatted (arguments that do not fit its message, text that is
+    not valid Unicode) still becomes a line, never ``logging``'s own fallback, which prints
+    the record's arguments, card numbers included, and a traceback, unredacted.
+    """
 
     def __init__(self, write: Callable[[bytes], None]) -> None:
         super().__init__()
         self.write = write
 
     def emit(self, record: logging.LogRecord) -> None:
+        entry: dict[str, object] = {
+            "time": timestamp(record.created),
+            "event": "log",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+        }
         try:
-            entry: dict[str, object] = {
-                "time": timestamp(record.created),
-                "event": "log",
-                "level": record.levelname.lower(),
-                "logger": record.name,
-                "message": redact.text(record.getMessage()),
-            }
+            entry["message"] = _text(record.getMessage())
             if record.exc_info:
-                entry["error"] = redact.text("".join(traceback.format_exception(*record.exc_info)))
+                entry["error"] = _text("".join(traceback.format_exception(*record.exc_info)))
+        except Exception as exc:  # noqa: BLE001 - said as a line of its own, below
+            entry["message"] = _text(str(record.msg))
+            entry["logging_error"] = type(exc).__name__
+        try:
             self.write(orjson.dumps(entry))
-        except Exception:  # noqa: BLE001 - logging must never fail the caller
-            self.handleError(record)
+        except Exception:  # noqa: BLE001 - a log line is never worth failing the caller
+            return
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        return  # never logging's fallback: it prints the arguments unredacted
+
+
+def _text(value: str) -> str:
+    """``value`` redacted, with anything that is not valid Unicode (lone surrogates from
+    undecodable bytes) written as escapes, which JSON can carry."""
+    return redact.text(value).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def install(write: Callable[[bytes], None]) -> None:
