@@ -132,6 +132,8 @@ def test_keys_list_and_revoke(tmp_path: Path) -> None:
     ("postgresql://admin:hunter22@db.example:port/shop", "malformed postgresql URL"),
     ("postgresql://admin:hun@hunter22@db.example/shop", "write an @ in the user name or password as %40"),
     ("postgresql+asyncpg://admin:hunter22@db.example/shop", "through psycopg 3 only"),
+    ("sqlite://admin:hunter22@/shop.db", "a SQLite URL names a file, nothing else"),
+    ("postgresql://admin:hunter22@127.0.0.1/shop?port=x", "malformed database URL"),
 ])
 def test_a_database_url_it_cannot_use_is_named_in_one_line(tmp_path: Path, url: str, says: str) -> None:
     result = openarc("keys", "list", "--database", url, cwd=tmp_path)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from openarc import __version__, errors
 from openarc.cli import data, keys, serve
@@ -34,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CODES.get(type(exc), 1)
     except ValueError as exc:  # bad settings: a malformed URL, a non-numeric variable…
         print(f"openarc: {exc}", file=sys.stderr)
+        return 2
+    except ArgumentError:  # a URL SQLAlchemy could not take (its message would repeat the URL)
+        print("openarc: malformed database URL: give sqlite:///path/to/file.db or "
+              "postgresql://user:password@host:5432/database", file=sys.stderr)
         return 2
     except DBAPIError as exc:  # the database cannot be reached, refused us, or failed
         print(f"openarc: cannot use the database: {_first_lines(exc.orig or exc)}", file=sys.stderr)

@@ -60,6 +60,8 @@ def normalise_url(url: str) -> str:
         raise ValueError(f"malformed {scheme} URL: {_USE}") from None
     if host and "@" in host:  # the rest of a password (or user name) that held a bare "@"
         raise ValueError(f"malformed {scheme} URL: write an @ in the user name or password as %40")
+    if dialect == "sqlite" and rest.split("/", 1)[0]:
+        raise ValueError(f"a SQLite URL names a file, nothing else: {_USE}")
     return normal
 
 
