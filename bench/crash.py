@@ -171,6 +171,8 @@ class Writer(threading.Thread):
         if answer.status_code == 200 and answer.json()["data"]["city"] == city:
             self.owned[cid] = Expected({city}, expected.invoice_prefix)
             self._count("acknowledged_updates")
+        elif answer.status_code >= 500:
+            expected.city.add(city)  # failed after it may have committed: either outcome is fine
 
     def _count(self, name: str) -> None:
         with self.lock:

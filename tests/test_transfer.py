@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -89,6 +91,23 @@ def test_bytes_that_are_not_utf8_reject_their_own_line_only(
     assert (code, out.strip()) == (2, "Imported 0 customers into 'merchant-b'.")
     assert "line 1: file: The header is not UTF-8 text; nothing was imported." in err
     assert "Traceback" not in err
+
+
+def test_import_from_standard_input_reads_a_spreadsheets_file_as_a_file(
+    client: Client, settings: Settings, tmp_path: Path
+) -> None:
+    # Byte-order mark, CRLF line ends and one Latin-1 row, piped into `openarc import -`.
+    data = ("\ufeffname,email\r\nAnn Smith,ann@example.com\r\n".encode()
+            + "Zoë Smith,zoe@example.com\r\n".encode("latin-1")
+            + b"Bob Smith,bob@example.com\r\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "openarc", "import", "-", "--account", "merchant-a", "--database", settings.database_url],
+        input=data, capture_output=True, timeout=60, check=False, cwd=tmp_path,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stdout.decode().strip() == "Imported 2 customers into 'merchant-a'."
+    assert "line 3: row: The line is not UTF-8 text." in result.stderr.decode()
+    assert emails(client, client.a.headers) == ["bob@example.com", "ann@example.com"]
 
 
 def test_a_csv_field_past_the_csv_modules_limit_stops_the_import_at_its_line(

@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
             first_key = accounts.issue_key(ctx.db, ctx.secrets.api_keys, SANDBOX_ACCOUNT, now=ctx.clock.now())
 
     host = args.host.strip("[]")
-    base = f"http://[{host}]:{args.port}" if ":" in host else f"http://{host}:{args.port}"
+    # IPv6 in brackets, and a zone (fe80::1%eth0) with its % escaped, as URLs write them.
+    base = f"http://[{host.replace('%', '%25')}]:{args.port}" if ":" in host else f"http://{host}:{args.port}"
     print(f"OpenArc listening on {base}  (API {base}/v1, docs {base}/docs)")
     print(f"Dashboard: {base}/dashboard  (sign in with an API key)")
     print(f"Database: {describe(settings.database_url)}")
