@@ -10,6 +10,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from openarc import __version__, errors
 from openarc.cli import data, keys, serve
+from openarc.db.engine import URL_HELP
 
 EXIT_CODES = {errors.Invalid: 2, errors.NotFound: 3, errors.Conflict: 4}
 
@@ -36,8 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"openarc: {exc}", file=sys.stderr)
         return 2
     except ArgumentError:  # a URL SQLAlchemy could not take (its message would repeat the URL)
-        print("openarc: malformed database URL: give sqlite:///path/to/file.db or "
-              "postgresql://user:password@host:5432/database", file=sys.stderr)
+        print(f"openarc: malformed database URL: {URL_HELP}", file=sys.stderr)
         return 2
     except DBAPIError as exc:  # the database cannot be reached, refused us, or failed
         print(f"openarc: cannot use the database: {_first_lines(exc.orig or exc)}", file=sys.stderr)

@@ -38,7 +38,7 @@ _SCHEMES = {
     "postgresql+psycopg": "postgresql+psycopg",
     "postgresql+psycopg2": "postgresql+psycopg",
 }
-_USE = "give sqlite:///path/to/file.db or postgresql://user:password@host:5432/database"
+URL_HELP = "give sqlite:///path/to/file.db or postgresql://user:password@host:5432/database"
 
 
 def normalise_url(url: str) -> str:
@@ -46,22 +46,22 @@ def normalise_url(url: str) -> str:
     problem for anything else.  The message never repeats the URL, which may hold a password."""
     scheme, sep, rest = url.partition("://")
     if not sep:
-        raise ValueError(f"not a database URL: {_USE}")
+        raise ValueError(f"not a database URL: {URL_HELP}")
     dialect = _SCHEMES.get(scheme.lower())
     if dialect is None:
         if scheme.lower().startswith(("postgresql+", "postgres+")):
-            raise ValueError(f"OpenArc connects to PostgreSQL through psycopg 3 only: {_USE}")
+            raise ValueError(f"OpenArc connects to PostgreSQL through psycopg 3 only: {URL_HELP}")
         shown = scheme if scheme.replace("+", "").isalnum() else "?"
-        raise ValueError(f"OpenArc stores its data in SQLite or PostgreSQL, not {shown!r}: {_USE}")
+        raise ValueError(f"OpenArc stores its data in SQLite or PostgreSQL, not {shown!r}: {URL_HELP}")
     normal = f"{dialect}://{rest}"
     try:
         host = make_url(normal).host
     except (ArgumentError, ValueError):  # a port that is not a number, a stray character…
-        raise ValueError(f"malformed {scheme} URL: {_USE}") from None
+        raise ValueError(f"malformed {scheme} URL: {URL_HELP}") from None
     if host and "@" in host:  # the rest of a password (or user name) that held a bare "@"
         raise ValueError(f"malformed {scheme} URL: write an @ in the user name or password as %40")
     if dialect == "sqlite" and rest.split("/", 1)[0]:
-        raise ValueError(f"a SQLite URL names a file, nothing else: {_USE}")
+        raise ValueError(f"a SQLite URL names a file, nothing else: {URL_HELP}")
     return normal
 
 
