@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///openarc.db"
 
@@ -67,7 +68,7 @@ class Settings:
     access_log: bool = True
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         env = os.environ if env is None else env
         settings = cls(
             database_url=env.get("OPENARC_DATABASE_URL") or DEFAULT_DATABASE_URL,

@@ -31,4 +31,7 @@ async def account_of(request: Request) -> Account:
 async def account_for(ctx: AppContext, key: str) -> Account:
     """The merchant of an API key, or ``Unauthenticated``: from what this process remembers
     (services.accounts.KeyCache), else looked up."""
-    return ctx.keys.known(key) or await ctx.query(ctx.keys.authenticate(key, now=ctx.clock.now()))
+    known = ctx.keys.known(key)
+    if known is not None:
+        return known
+    return await ctx.query(ctx.keys.authenticate(key, now=ctx.clock.now()))

@@ -6,7 +6,9 @@ from validation; both request encodings and every error response are described.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 from openarc import __version__
 from openarc.api.render import CUSTOMER_INCLUDES
@@ -23,7 +25,7 @@ _PATTERNS = {
 # The character class of each free-text check (the server trims, then matches these).
 _CLASSES = {getattr(v, name): cls for name, cls in v.CLASSES.items()} | {v.digits: "[0-9]"}
 # For classes that can match spaces: the characters a trimmed value can start and end with.
-_EDGES = {
+_EDGES: dict[Callable[[str], bool], str] = {
     v.letters_and_spaces: r"\p{L}",
     v.alphanumeric_words: r"\p{L}|\p{N}",
     v.address: r"\p{L}|\p{N}|[.,#'/&()\-]",
@@ -52,9 +54,9 @@ _INTEGERS: dict[object, list[dict[str, object]]] = {
     v.year: [{"type": "integer", "minimum": 10, "maximum": 99}, {"type": "integer", "minimum": 1000, "maximum": 9999}],
 }
 
-_NULL = {"type": "null"}
+_NULL: dict[str, object] = {"type": "null"}
 #: Blank text: trimmed to nothing, it means "not given" (and clears the field on PATCH).
-_BLANK = {"type": "string", "pattern": r"^[ \t\n\r\x0b\x0c]*$"}
+_BLANK: dict[str, object] = {"type": "string", "pattern": r"^[ \t\n\r\x0b\x0c]*$"}
 #: The whitespace the server trims from around a value (validation.WHITESPACE).
 _WS = r"[ \t\n\r\x0b\x0c]*"
 
@@ -156,8 +158,8 @@ def _ok(description: str, schema: str) -> dict[str, object]:
 _BODY = _body("CustomerInput")
 _CREATE_BODY = _body("CustomerCreateInput")
 _PAGE_NUMBER = {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}
-_REF = {"anyOf": [{"type": "string"}, _NULL]}
-_FORM_REF = {"type": "string"}
+_REF: dict[str, object] = {"anyOf": [{"type": "string"}, _NULL]}
+_FORM_REF: dict[str, object] = {"type": "string"}
 # An id is any text but a bare number (which answers 400, "Only Hashed ID's allowed.").
 _ID_SCHEMA = {"type": "string", "pattern": "[^0-9]"}
 _ID = {"name": "customer_id", "in": "path", "required": True, "schema": _ID_SCHEMA, "description": "Customer id (16-character hash)"}
@@ -192,7 +194,7 @@ def _customer_schema() -> dict[str, object]:
 
 
 @cache
-def document() -> dict[str, object]:
+def document() -> dict[str, Any]:
     auth_errors = ("400", "401", "413", "415", "422")
     return {
         "openapi": "3.1.0",

@@ -43,12 +43,12 @@ def run_import(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         ctx = stack.enter_context(opened(args))
         if args.file == "-":
-            stream, lines = io.TextIOWrapper(sys.stdin.buffer, **transfer.ENCODING), 0
+            stream, lines = io.TextIOWrapper(sys.stdin.buffer, transfer.ENCODING, transfer.DECODE_ERRORS, newline=""), 0
         else:
             path = Path(args.file)
             with path.open("rb") as raw:
                 lines = transfer.count_lines(raw)
-            stream = stack.enter_context(path.open(**transfer.ENCODING))
+            stream = stack.enter_context(path.open(encoding=transfer.ENCODING, errors=transfer.DECODE_ERRORS, newline=""))
         account = accounts.ensure_account(ctx.db, args.account, now=ctx.clock.now())
         bar = stack.enter_context(tqdm(
             total=lines or None, unit="line", desc="Importing", file=sys.stderr,

@@ -14,7 +14,7 @@ import select
 from typing import Any
 
 #: libpq's TCP keepalives: a silent peer is given up on after ~20 s of idleness.
-KEEPALIVES: dict[str, int] = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 5, "keepalives_count": 3}
+KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 5, "keepalives_count": 3}
 
 #: A connection idle for less than this is used without looking (a ``poll`` lets go of the
 #: GIL, which costs a served request far more than the call itself).

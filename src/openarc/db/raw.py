@@ -51,6 +51,13 @@ class Raw:
     def one(self, sql: str, params: Params) -> Sequence[Any] | None:
         return self._cursor(sql, params).fetchone()
 
+    def value(self, sql: str, params: Params) -> Any:
+        """The first column of the one row a statement always returns (``… RETURNING``)."""
+        row = self._cursor(sql, params).fetchone()
+        if row is None:
+            raise LookupError(f"no row from: {sql[:60]}")
+        return row[0]
+
     def all(self, sql: str, params: Params) -> list[Sequence[Any]]:
         return self._cursor(sql, params).fetchall()
 
@@ -91,7 +98,7 @@ class RawAccess:
             if self._is_sqlite:
                 # Checked out of the engine's pool (whose "connect" event set the pragmas) and
                 # kept; statements go to the sqlite3 connection itself, not the pool's proxy.
-                opened = self._engine.raw_connection()
+                opened: Any = self._engine.raw_connection()
                 conn = opened.dbapi_connection
             else:
                 import psycopg

@@ -3,9 +3,12 @@ definitions are what the services query with."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
+    CursorResult,
     ForeignKey,
     Index,
     Integer,
@@ -181,3 +184,11 @@ idempotency_keys = Table(
     Index("ix_idempotency_keys_created_at", "created_at"),
     sqlite_autoincrement=True,
 )
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key an INSERT of one row gave it."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise LookupError("the INSERT reported no primary key")
+    return int(key[0])

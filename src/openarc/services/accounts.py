@@ -24,7 +24,7 @@ from openarc.db.engine import KEYS_CHANNEL
 from openarc.db.generation import Generation
 from openarc.db.notices import Notices
 from openarc.db.steps import One, Run, Steps, run
-from openarc.db.tables import accounts, api_keys
+from openarc.db.tables import accounts, api_keys, inserted_id
 from openarc.errors import Invalid, NotFound, Unauthenticated
 
 log = logging.getLogger("openarc.accounts")
@@ -66,7 +66,7 @@ def ensure_account(db: Database, name: str, *, now: int) -> Account:
         if row is None:
             try:
                 with conn.begin_nested():
-                    key = conn.execute(insert(accounts).values(name=name, created_at=now)).inserted_primary_key[0]
+                    key = inserted_id(conn.execute(insert(accounts).values(name=name, created_at=now)))
             except IntegrityError:  # created meanwhile by another process
                 key = conn.execute(select(accounts.c.id).where(accounts.c.name == name)).scalar_one()
             return Account(key, name)
@@ -154,7 +154,7 @@ class KeyCache:
                 self._stamps = None
                 log.warning("API keys are looked up on every request: %s", exc)
         stamps = self._stamps
-        return None if stamps is None else stamps.read()  # type: ignore[union-attr]
+        return None if stamps is None else stamps.read()  # type: ignore[attr-defined]
 
     def known(self, presented: str | None) -> Account | None:
         """The key's merchant if this process may trust what it remembers, else None (then

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
 from openarc.db import Database
 from openarc.db.steps import Steps, by_customer
-from openarc.db.tables import bank_accounts
+from openarc.db.tables import bank_accounts, inserted_id
 from openarc.errors import NotFound
 from openarc.services import validation as v
 from openarc.services.owners import lock_customer
@@ -75,9 +76,9 @@ def create(
                 select(bank_accounts.c.id).where(bank_accounts.c.customer_id == customer_id, bank_accounts.c.is_default == 1)
             ).first()
             is_default = 0 if has_default else 1
-        record = {**values, "account_id": account_id, "customer_id": customer_id, "is_default": is_default,
+        record: dict[str, Any] = {**values, "account_id": account_id, "customer_id": customer_id, "is_default": is_default,
                   "created_at": now, "updated_at": now}
-        key = conn.execute(bank_accounts.insert().values(record)).inserted_primary_key[0]
+        key = inserted_id(conn.execute(bank_accounts.insert().values(record)))
     return BankAccount(id=key, **record)
 
 

@@ -13,12 +13,13 @@ import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, select
 
 from openarc.db import Database
 from openarc.db.steps import Steps, by_customer
-from openarc.db.tables import cards, tokens
+from openarc.db.tables import cards, inserted_id, tokens
 from openarc.errors import Conflict, NotFound
 from openarc.services import validation as v
 
@@ -163,7 +164,7 @@ def tokenize(
     if number in DECLINES:
         raise Conflict(DECLINES[number])
     authorized = values["authorize_card"] == "1"
-    record = {
+    record: dict[str, Any] = {
         "account_id": account_id,
         "customer_id": None,
         "brand": brand_of(number),
@@ -189,11 +190,11 @@ def tokenize(
     }
     del number, values  # the number goes no further than this function
     with db.write() as conn:
-        card_id = conn.execute(cards.insert().values(record)).inserted_primary_key[0]
-        token_id = conn.execute(
+        card_id = inserted_id(conn.execute(cards.insert().values(record)))
+        token_id = inserted_id(conn.execute(
             tokens.insert().values(account_id=account_id, card_id=card_id, used=0, expires_at=now + ttl,
                                    created_at=now, updated_at=now)
-        ).inserted_primary_key[0]
+        ))
     return Token(token_id, False, now, now, Card(id=card_id, **record))
 
 

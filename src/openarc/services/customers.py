@@ -11,6 +11,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from openarc.db import Database
 from openarc.db.raw import Raw, columns, on
@@ -78,7 +79,7 @@ _SELECT = (
 )
 
 
-def with_payment_methods(rows: list[Sequence[object]]) -> Steps[list[Customer]]:
+def with_payment_methods(rows: list[Sequence[Any]]) -> Steps[list[Customer]]:
     """Customers from rows of ``_SELECT``, each carrying its cards and bank accounts.
 
     Two queries for any number of customers; built in one step (``dataclasses.replace``
@@ -90,7 +91,7 @@ def with_payment_methods(rows: list[Sequence[object]]) -> Steps[list[Customer]]:
     bank_map = (yield from bank_accounts.of_customers(with_banks)) if with_banks else {}
     empty: tuple = ()
     return [
-        Customer(*row[:-2], tuple(card_map.get(row[0], empty)), tuple(bank_map.get(row[0], empty)))  # type: ignore[arg-type]
+        Customer(*row[:-2], tuple(card_map.get(row[0], empty)), tuple(bank_map.get(row[0], empty)))  # type: ignore[call-arg]
         for row in rows
     ]
 
@@ -170,7 +171,7 @@ _RESERVE = (
 )
 
 
-def clean(body: Mapping[str, object]) -> dict[str, object]:
+def clean(body: Mapping[str, object]) -> dict[str, str | None]:
     """A new customer's fields, validated (``Invalid`` names every field that is wrong)."""
     return v.clean(RULES, body, partial=False)
 
@@ -181,16 +182,16 @@ def create(db: Database, account_id: int, body: Mapping[str, object], *, now: in
         return insert(raw, account_id, values, now=now)
 
 
-def insert(raw: Raw, account_id: int, values: Mapping[str, object], *, now: int) -> Customer:
+def insert(raw: Raw, account_id: int, values: Mapping[str, str | None], *, now: int) -> Customer:
     """Store a customer whose fields ``clean`` accepted, inside the caller's write transaction."""
     # Bumping the merchant's counters locks its row: prefixes and totals stay exact.
-    ordinal = raw.one(_COUNT_CREATED, {"account_id": account_id})[0]
+    ordinal = raw.value(_COUNT_CREATED, {"account_id": account_id})
     record = _record(account_id, values, ordinal - 1, now)
-    key = raw.one(_INSERT, record)[0]
+    key = raw.value(_INSERT, record)
     return Customer(id=key, payment_overdue=None, source_id=None, **record)
 
 
-def _record(account_id: int, values: Mapping[str, object], n: int, now: int) -> dict[str, object]:
+def _record(account_id: int, values: Mapping[str, str | None], n: int, now: int) -> dict[str, Any]:
     return {**values, "account_id": account_id, "invoice_prefix": invoice_prefix(account_id, n),
             "created_at": now, "updated_at": now}
 
@@ -232,7 +233,7 @@ class Ordinals:
             self._blocks.pop(account_id, None)
 
 
-def inserted_counted(ordinals: Ordinals, account_id: int, values: Mapping[str, object], *,
+def inserted_counted(ordinals: Ordinals, account_id: int, values: Mapping[str, str | None], *,
                      now: int) -> Steps[Customer]:
     """``insert`` for PostgreSQL: an ordinal from ``ordinals``, then one statement.
 
@@ -339,8 +340,8 @@ def page_of(
     per_page = min(page_number(limit, "limit", default_limit), max_limit)
     number = page_number(page, "page", 1)
     # A filter value is normalised like stored input; one that could never be stored matches nothing.
-    wanted = {k: v.normalise(RULES[k], filters[k]) for k in FILTERS if k in filters}
-    wanted = {k: value for k, value in wanted.items() if isinstance(value, str)}
+    normalised = {k: v.normalise(RULES[k], filters[k]) for k in FILTERS if k in filters}
+    wanted = {k: value for k, value in normalised.items() if isinstance(value, str)}
     if any(v.check(k, RULES[k], value) for k, value in wanted.items()):
         # Every stored value passed its rule, so one that fails it (e.g. holds a NUL, which
         # PostgreSQL would refuse as a parameter) matches no customer: no query needed.

@@ -29,7 +29,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from openarc.db import Database
-from openarc.db.tables import idempotency_keys
+from openarc.db.tables import idempotency_keys, inserted_id
 from openarc.errors import BadRequest, Conflict, Invalid
 
 #: Longest accepted key (Stripe allows 255; UUIDs are 36).
@@ -98,12 +98,12 @@ def claim(
         )
         try:
             with conn.begin_nested():
-                new_id = conn.execute(
+                new_id = inserted_id(conn.execute(
                     insert(idempotency_keys).values(
                         account_id=account_id, key=key, method=method, path=path,
                         request_hash=digest, created_at=now,
                     )
-                ).inserted_primary_key[0]
+                ))
             return Claimed(new_id)
         except IntegrityError:
             pass  # someone has the key: read what they left

@@ -47,4 +47,4 @@ class RateLimiter:
             count = entry[1]
             ends = entry[0]
         reset_in = max(int(-(-(ends - now) // 1)), 1)
-        return Verdict(count <= self.limit, self.limit, max(self.limit - count, 0), reset_in, int(ends))
+        return Verdict(count <= self.limit, self.limit, max(self.limit - int(count), 0), reset_in, int(ends))

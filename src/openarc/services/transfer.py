@@ -62,13 +62,13 @@ class Row:
 #: (``surrogateescape``) instead of failing the read, so the line holding them is rejected
 #: on its own, with its number, and the rest of the file is still read.  ``utf-8-sig``:
 #: spreadsheets put a byte-order mark before the header.
-ENCODING = {"encoding": "utf-8-sig", "errors": "surrogateescape", "newline": ""}
+ENCODING, DECODE_ERRORS = "utf-8-sig", "surrogateescape"
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 _NOT_UTF8_PROBLEM = {"row": ["The line is not UTF-8 text."]}
 
 
 def read_rows(stream: IO[str], fmt: Format) -> Iterator[Row]:
-    """The file's records, from a stream opened with ``ENCODING``."""
+    """The file's records, from a stream opened with ``ENCODING`` and ``DECODE_ERRORS``."""
     return _read_csv(stream) if fmt == "csv" else _read_jsonl(stream)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -86,7 +88,7 @@ routes = [
 ]
 
 #: The calls clients make most, answered by ``api.front.Shortcut`` without Starlette's router.
-shortcut = {
+shortcut: dict[str, Any] = {
     "path": "/v1/customers",
     "param": "customer_id",
     "collection": {"POST": create, "GET": list_},
