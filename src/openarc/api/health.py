@@ -28,7 +28,7 @@ from starlette.responses import Response
 from openarc.api.context import AppContext
 from openarc.api.errors import json_response
 from openarc.api.routes import ctx_of
-from openarc.db.steps import One, Steps
+from openarc.services import accounts
 
 #: Longer than a healthy database ever takes, shorter than load balancers' usual check timeout.
 TIMEOUT_SECONDS = 3.0
@@ -36,10 +36,6 @@ TIMEOUT_SECONDS = 3.0
 GIVE_UP_SECONDS = 2 * TIMEOUT_SECONDS
 
 log = logging.getLogger("openarc.health")
-
-
-def _ask() -> Steps[None]:
-    yield One("SELECT id FROM accounts LIMIT 1", {})
 
 
 @dataclass(eq=False)
@@ -60,7 +56,7 @@ def _asking(request: Request, ctx: AppContext) -> _Question:
         question.task.cancel()  # psycopg closes the stuck connection in the background
         question = None
     if question is None or question.task.done():
-        task = asyncio.ensure_future(ctx.query(_ask()))
+        task = asyncio.ensure_future(ctx.query(accounts.probe()))
         # Looked at even when no check is still waiting for it (no "never retrieved" warning).
         task.add_done_callback(lambda done: done.cancelled() or done.exception())
         question = state.health_question = _Question(task)

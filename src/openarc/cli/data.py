@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import sys
 from contextlib import ExitStack
@@ -43,12 +42,12 @@ def run_import(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         ctx = stack.enter_context(opened(args))
         if args.file == "-":
-            stream, lines = io.TextIOWrapper(sys.stdin.buffer, transfer.ENCODING, transfer.DECODE_ERRORS, newline=""), 0
+            stream, lines = transfer.text_of(sys.stdin.buffer), 0
         else:
             path = Path(args.file)
             with path.open("rb") as raw:
                 lines = transfer.count_lines(raw)
-            stream = stack.enter_context(path.open(encoding=transfer.ENCODING, errors=transfer.DECODE_ERRORS, newline=""))
+            stream = stack.enter_context(transfer.text_of(path.open("rb")))
         account = accounts.ensure_account(ctx.db, args.account, now=ctx.clock.now())
         bar = stack.enter_context(tqdm(
             total=lines or None, unit="line", desc="Importing", file=sys.stderr,

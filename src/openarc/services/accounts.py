@@ -78,6 +78,12 @@ def has_accounts(db: Database) -> bool:
         return conn.execute(select(func.count()).select_from(accounts)).scalar_one() > 0
 
 
+def probe() -> Steps[None]:
+    """One indexed read of the merchants' table, for health checks: it fails on a database
+    that is unreachable, or that is not OpenArc's (no ``accounts`` table)."""
+    yield One("SELECT id FROM accounts LIMIT 1", {})
+
+
 def issue_key(db: Database, pepper: bytes, account_name: str, *, now: int) -> IssuedKey:
     """A new key for ``account_name`` (the merchant is created if new)."""
     account = ensure_account(db, account_name, now=now)

@@ -11,6 +11,7 @@ ids are server-owned and salted per installation, so imported customers get new 
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -58,17 +59,20 @@ class Row:
     problem: dict[str, list[str]] | None = None
 
 
-#: How a file is opened for import: bytes that are not UTF-8 become lone surrogates
-#: (``surrogateescape``) instead of failing the read, so the line holding them is rejected
-#: on its own, with its number, and the rest of the file is still read.  ``utf-8-sig``:
-#: spreadsheets put a byte-order mark before the header.
-ENCODING, DECODE_ERRORS = "utf-8-sig", "surrogateescape"
+def text_of(binary: IO[bytes]) -> IO[str]:
+    """A file to import, as text.  Bytes that are not UTF-8 become lone surrogates
+    (``surrogateescape``) instead of failing the read, so the line holding them is rejected
+    on its own, with its number, and the rest of the file is still read.  ``utf-8-sig``:
+    spreadsheets put a byte-order mark before the header."""
+    return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 _NOT_UTF8_PROBLEM = {"row": ["The line is not UTF-8 text."]}
 
 
 def read_rows(stream: IO[str], fmt: Format) -> Iterator[Row]:
-    """The file's records, from a stream opened with ``ENCODING`` and ``DECODE_ERRORS``."""
+    """The file's records, from a stream made by ``text_of``."""
     return _read_csv(stream) if fmt == "csv" else _read_jsonl(stream)
 
 
