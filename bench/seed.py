@@ -6,8 +6,8 @@ import random
 import string
 import time
 
-from openarc.api.app import build_context
 from openarc.config import Settings
+from openarc.context import build_context
 from openarc.services import accounts
 from openarc.services.customers import invoice_prefix
 

@@ -23,8 +23,9 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from openarc.api.app import build_context, create_app
+from openarc.api.app import create_app
 from openarc.config import Settings
+from openarc.context import build_context
 from openarc.services import accounts
 
 SEED_FORM = (

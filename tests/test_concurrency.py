@@ -133,7 +133,7 @@ def test_invoice_prefixes_stay_unique_under_concurrent_creates(live_server: Live
 def test_ordinal_blocks_of_separate_processes_never_overlap(settings: Settings) -> None:
     """PostgreSQL creates take invoice-prefix ordinals from blocks each worker reserves; two
     workers (two ``Ordinals``) drawing concurrently for one merchant never share one."""
-    from openarc.api.app import build_context
+    from openarc.context import build_context
     from openarc.db.steps import Steps, run
     from openarc.services import accounts, customers
 

@@ -21,8 +21,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from conftest import Client, LiveServer, Merchant
-from openarc.api.app import build_context
 from openarc.config import Settings
+from openarc.context import build_context
 from openarc.services import accounts
 
 CHROMIUM = "/usr/bin/chromium"

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from openarc.api.app import build_context
-from openarc.api.context import AppContext
 from openarc.config import Settings
+from openarc.context import AppContext, build_context
 from openarc.db.group import WriterLock
 from openarc.db.raw import Raw
 from openarc.errors import Invalid

@@ -18,9 +18,8 @@ import pytest
 from sqlalchemy import text
 
 from conftest import ON_POSTGRES, start_server, stop_server
-from openarc.api.app import build_context
-from openarc.api.context import AppContext
 from openarc.config import Settings
+from openarc.context import AppContext, build_context
 from openarc.db.generation import Generation
 from openarc.db.steps import Steps, run
 from openarc.db.tables import api_keys

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import text
 
 from conftest import ON_POSTGRES
-from openarc.api.app import build_context
 from openarc.config import Settings
+from openarc.context import build_context
 from openarc.db.liveness import LOOK_AFTER_SECONDS
 from openarc.db.steps import One, Steps
 

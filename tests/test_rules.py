@@ -39,8 +39,8 @@ def test_ids_roundtrip_and_do_not_cross_types() -> None:
 def test_the_installation_secret_lives_beside_not_in_the_database(tmp_path) -> None:
     import stat
 
-    from openarc.api.app import build_context
     from openarc.config import Settings
+    from openarc.context import build_context
 
     ctx = build_context(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}"))
     try:

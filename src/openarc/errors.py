@@ -16,6 +16,11 @@ once, in one place.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class OpenArcError(Exception):
     """Base of every error OpenArc raises on purpose."""
@@ -67,3 +72,12 @@ class TooManyRequests(OpenArcError):
     def __init__(self, retry_after: int, message: str = "Too Many Attempts.") -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+def nearest(table: Mapping[type[OpenArcError], T], exc: OpenArcError) -> T | None:
+    """``table``'s entry for the nearest class in ``exc``'s hierarchy, so a subclass is
+    treated as its parent is (never silently as no entry at all)."""
+    for cls in type(exc).__mro__:
+        if cls in table:
+            return table[cls]  # type: ignore[index]
+    return None

@@ -27,6 +27,9 @@ ALPHABETS: dict[str, str] = {
     "token": "08ELNYlmqw3579acd",
     "card": "01259LMNPmvyKRWZb",
     "bank_account": "3467ABCDGHJbdegkr",
+    "charge": "BDLMORWXbnoyJKPQZ",
+    "refund": "x9bQvpYBOqyP81ADG",
+    "ach_charge": "g9dDE7Ge08Aa52KMN",
 }
 
 
@@ -115,13 +118,19 @@ class IdCodec:
 
 
 class Ids:
-    """The codecs of every resource type of one installation."""
+    """The codecs of every resource type of one installation, one per entry of ``ALPHABETS``."""
+
+    customer: IdCodec
+    token: IdCodec
+    card: IdCodec
+    bank_account: IdCodec
+    charge: IdCodec
+    refund: IdCodec
+    ach_charge: IdCodec
 
     def __init__(self, secret: bytes) -> None:
-        self.customer = IdCodec("customer", secret)
-        self.token = IdCodec("token", secret)
-        self.card = IdCodec("card", secret)
-        self.bank_account = IdCodec("bank_account", secret)
+        for kind in ALPHABETS:
+            setattr(self, kind, IdCodec(kind, secret))
 
 
 def looks_numeric(public_id: str) -> bool:

@@ -12,7 +12,6 @@ from starlette.types import ASGIApp
 
 from openarc import dashboard, logs
 from openarc.api import docs, health
-from openarc.api.context import AppContext
 from openarc.api.errors import HANDLERS
 from openarc.api.front import Front, Shortcut
 from openarc.api.idempotency import IdempotencyMiddleware
@@ -20,24 +19,7 @@ from openarc.api.middleware import RateLimitMiddleware, RequestLogMiddleware
 from openarc.api.routes import bank_accounts, cards, customers, tokens
 from openarc.clock import Clock
 from openarc.config import Settings
-from openarc.db import Database, upgrade
-from openarc.ids import Ids
-from openarc.services import installation
-from openarc.services.accounts import KeyCache
-
-
-def build_context(settings: Settings, clock: Clock | None = None, *, serving: bool = False) -> AppContext:
-    """Open the database, migrate it, and load the installation's secrets.
-
-    ``serving`` processes checkpoint SQLite's WAL on a background thread (see db.checkpoint).
-    """
-    clock = clock or Clock()
-    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous,
-                  background_checkpoints=serving)
-    upgrade(db)
-    secrets = installation.load(db, settings.secret_key, now=clock.now())
-    return AppContext(settings=settings, db=db, secrets=secrets, ids=Ids(secrets.derive("ids")), clock=clock,
-                      keys=KeyCache(db, secrets.api_keys))
+from openarc.context import build_context
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Front:

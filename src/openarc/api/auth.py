@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from openarc.api.context import AppContext
 from openarc.api.headers import header
+from openarc.context import AppContext
 from openarc.errors import Unauthenticated
 from openarc.services.accounts import Account
 

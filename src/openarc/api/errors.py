@@ -50,7 +50,7 @@ def error_body(status: int, message: str, **extra: object) -> dict[str, object]:
 
 
 def from_error(exc: errors.OpenArcError) -> Response:
-    status = STATUS.get(type(exc), 400)
+    status = errors.nearest(STATUS, exc) or 400
     if isinstance(exc, errors.Unauthenticated):
         return json_response({"error": "Unauthenticated."}, 401)
     if isinstance(exc, errors.Invalid):

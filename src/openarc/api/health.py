@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from openarc.api.context import AppContext
 from openarc.api.errors import json_response
 from openarc.api.routes import ctx_of
+from openarc.context import AppContext
 from openarc.services import accounts
 
 #: Longer than a healthy database ever takes, shorter than load balancers' usual check timeout.

@@ -17,8 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from openarc import errors
 from openarc.api import bodies
 from openarc.api.auth import account_for, bearer
-from openarc.api.context import AppContext
 from openarc.api.errors import from_error
+from openarc.context import AppContext
 from openarc.services import idempotency as service
 
 METHODS = frozenset({"POST", "PATCH"})

@@ -6,9 +6,8 @@ import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from openarc.api.app import build_context
-from openarc.api.context import AppContext
 from openarc.config import Settings
+from openarc.context import AppContext, build_context
 
 
 def add_database_option(command: argparse.ArgumentParser) -> None:

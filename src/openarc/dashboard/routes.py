@@ -22,6 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from openarc import errors
+from openarc.context import AppContext
 from openarc.dashboard import forms
 from openarc.dashboard.session import Session, Sessions
 from openarc.services import accounts, customers
@@ -54,7 +55,7 @@ NOTICES = {
     "ended": "Your session has ended. Sign in again.",
 }
 
-STATUS = {
+STATUS: dict[type[errors.OpenArcError], tuple[int, str]] = {
     errors.BadRequest: (400, "Bad request"),
     errors.NotFound: (404, "Not found"),
     errors.Conflict: (409, "Conflict"),
@@ -74,7 +75,7 @@ class View:
     """What a handler gets: the request, the app context, the session and the merchant."""
 
     request: Request
-    ctx: Any  # openarc.api.context.AppContext (not imported: the dashboard does not import the API)
+    ctx: AppContext
     sessions: Sessions
     session: Session | None
     account: Account | None = None
@@ -151,10 +152,11 @@ async def _run(view: View, handler: Handler, signed_in: bool) -> Response:
                 view.sessions.clear(view.request, response)
                 return response
         return await handler(view)
-    except tuple(STATUS) as exc:
-        status, title = STATUS[type(exc)]
-        return error_page(view, status, title, exc.message or "That page does not exist.")
-    except Exception:
+    except Exception as exc:
+        found = errors.nearest(STATUS, exc) if isinstance(exc, errors.OpenArcError) else None
+        if found is not None:
+            status, title = found
+            return error_page(view, status, title, exc.message or "That page does not exist.")  # type: ignore[attr-defined]
         # Logged with its traceback for the operator; the page says only that it failed.
         log.exception("unhandled error on %s %s", view.request.method, view.request.url.path)
         return error_page(view, 500, "Something went wrong", "The server failed to handle this request.")

@@ -59,10 +59,7 @@ async def reset(request: Request) -> Response:
     ctx.ordinals.forget(account.id)  # the counters restarted: so do the reserved prefixes
     forgotten = _log(request).clear(account.id)
     ctx.clock.reset()
-    return json_response({"data": {
-        "customers": done.customers, "cards": done.cards, "tokens": done.tokens,
-        "bank_accounts": done.bank_accounts, "idempotency_keys": done.idempotency_keys, "requests": forgotten, "clock": _clock_state(ctx.clock),
-    }}, 200)
+    return json_response({"data": {**done, "requests": forgotten, "clock": _clock_state(ctx.clock)}}, 200)
 
 
 async def requests(request: Request) -> Response:

@@ -5,24 +5,19 @@ Only reachable when the server runs with ``--sandbox`` (tests and the quick star
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from openarc.db import Database
-from openarc.db.tables import accounts, bank_accounts, cards, customers, idempotency_keys, tokens
+from openarc.db.tables import accounts, api_keys, metadata
+
+#: What a reset deletes: every table that holds a merchant's data (it has an ``account_id``),
+#: dependents first, except the merchant's keys.  A new resource's table is included by
+#: having the column, not by being listed here.
+RESET_TABLES = [t for t in reversed(metadata.sorted_tables) if "account_id" in t.c and t is not api_keys]
 
 
-@dataclass(frozen=True, slots=True)
-class Reset:
-    customers: int
-    cards: int
-    tokens: int
-    bank_accounts: int
-    idempotency_keys: int
-
-
-def reset(db: Database, account_id: int) -> Reset:
-    """Delete the merchant's customers, cards, tokens, bank accounts and remembered
-    ``Idempotency-Key`` answers (they would replay objects that are gone), in one transaction.
+def reset(db: Database, account_id: int) -> dict[str, int]:
+    """Delete the merchant's data (customers, cards, tokens, bank accounts, charges…) and its
+    remembered ``Idempotency-Key`` answers (they would replay objects that are gone), in one
+    transaction; how many rows of each table went.
 
     The merchant row and its API keys stay, and its counters restart, so a reset
     merchant hands out the same invoice prefixes as a new one (repeatable tests).
@@ -32,8 +27,5 @@ def reset(db: Database, account_id: int) -> Reset:
         conn.execute(
             accounts.update().where(accounts.c.id == account_id).values(customers_created=0, customer_count=0)
         )
-        counts = {}
-        for name, table in (("tokens", tokens), ("cards", cards), ("bank_accounts", bank_accounts),
-                            ("customers", customers), ("idempotency_keys", idempotency_keys)):
-            counts[name] = conn.execute(table.delete().where(table.c.account_id == account_id)).rowcount
-    return Reset(**counts)
+        return {str(table.name): conn.execute(table.delete().where(table.c.account_id == account_id)).rowcount
+                for table in RESET_TABLES}

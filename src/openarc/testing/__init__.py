@@ -91,8 +91,8 @@ def _free_port() -> int:
 
 def _issue_key(database_url: str) -> str:
     """Migrate the database and make a key for ``ACCOUNT``, before the server opens it."""
-    from openarc.api.app import build_context
     from openarc.config import Settings
+    from openarc.context import build_context
     from openarc.services import accounts
 
     ctx = build_context(Settings.from_env(database_url=database_url))

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from openarc.api.context import AppContext
+from openarc.context import AppContext
 from openarc.errors import BadRequest, NotFound
 from openarc.ids import IdCodec, looks_numeric
 

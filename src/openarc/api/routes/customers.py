@@ -9,9 +9,9 @@ from starlette.responses import Response
 
 from openarc.api import bodies, render
 from openarc.api.auth import account_of
-from openarc.api.context import AppContext
 from openarc.api.errors import json_response
 from openarc.api.routes import ctx_of, key_of, reference, resource
+from openarc.context import AppContext
 from openarc.services import customers
 
 

@@ -1,4 +1,8 @@
-"""What every request handler needs, built once per process by ``create_app``."""
+"""What every front door needs: the database, secrets, ids, clock and key cache of one process.
+
+Built by ``build_context`` for the API (once per worker, by ``create_app``), the dashboard
+(which shares the API's) and the CLI alike; none of them imports another to get it.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,12 @@ from typing import TypeVar
 
 from openarc.clock import Clock
 from openarc.config import Settings
-from openarc.db import Database
+from openarc.db import Database, upgrade
 from openarc.db.aio import AsyncPool
 from openarc.db.group import GroupCommit, WriterLock
 from openarc.db.steps import Steps, run
 from openarc.ids import Ids
+from openarc.services import installation
 from openarc.services.accounts import KeyCache
 from openarc.services.customers import Ordinals
 from openarc.services.installation import Secrets
@@ -113,3 +118,17 @@ class AppContext:
 def _in_transaction(db: Database, fn: Callable[..., T], /, *args: object, **kwargs: object) -> T:
     with db.raw.write() as raw:
         return fn(raw, *args, **kwargs)
+
+
+def build_context(settings: Settings, clock: Clock | None = None, *, serving: bool = False) -> AppContext:
+    """Open the database, migrate it, and load the installation's secrets.
+
+    ``serving`` processes checkpoint SQLite's WAL on a background thread (see db.checkpoint).
+    """
+    clock = clock or Clock()
+    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous,
+                  background_checkpoints=serving)
+    upgrade(db)
+    secrets = installation.load(db, settings.secret_key, now=clock.now())
+    return AppContext(settings=settings, db=db, secrets=secrets, ids=Ids(secrets.derive("ids")), clock=clock,
+                      keys=KeyCache(db, secrets.api_keys))
