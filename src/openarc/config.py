@@ -35,6 +35,17 @@ def _bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     raise ValueError(f"{name} must be 1 or 0, got {raw!r}")
 
 
+def _time_of_day(env: Mapping[str, str], name: str, default: int) -> int:
+    """Minutes after 00:00 UTC from ``HH:MM``."""
+    raw = (env.get(name) or "").strip()
+    if raw == "":
+        return default
+    hours, _, minutes = raw.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and int(hours) < 24 and int(minutes) < 60):
+        raise ValueError(f"{name} must be a time of day in UTC as HH:MM, got {raw!r}")
+    return int(hours) * 60 + int(minutes)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything an OpenArc process can be told.
@@ -66,6 +77,9 @@ class Settings:
     header_timeout_seconds: int = 10
     #: One JSON line per request on stderr (never keys, card or account numbers).
     access_log: bool = True
+    #: The daily settlement cut-off, in minutes after 00:00 UTC: captured charges settle at
+    #: the first cut-off after their capture (by the sandbox clock where it is moved).
+    settlement_cutoff_minutes: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -83,6 +97,7 @@ class Settings:
             rate_limit=_int(env, "OPENARC_RATE_LIMIT", cls.rate_limit),
             header_timeout_seconds=_int(env, "OPENARC_HEADER_TIMEOUT_SECONDS", cls.header_timeout_seconds),
             access_log=_bool(env, "OPENARC_ACCESS_LOG", cls.access_log),
+            settlement_cutoff_minutes=_time_of_day(env, "OPENARC_SETTLEMENT_CUTOFF", cls.settlement_cutoff_minutes),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **given) if given else settings

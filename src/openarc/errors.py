@@ -5,7 +5,8 @@
     ├── NotFound          no such object for this merchant (another merchant's objects included)
     ├── BadRequest        a request that cannot be understood (malformed id, bad include…)
     ├── Invalid           field-level validation failures: {field: [message, …]}
-    ├── Conflict          a business rule refused the request (used token, declined card…)
+    ├── Conflict          a business rule refused the request (used token, over-refund…)
+    ├── Declined          the card's issuer declined a charge; ``data`` says how (the charge is kept)
     ├── TooLarge          a body over the configured limit
     ├── UnsupportedMediaType  a body in an encoding OpenArc does not read
     └── TooManyRequests   over the per-key rate limit; ``retry_after`` seconds to wait
@@ -46,6 +47,14 @@ class BadRequest(OpenArcError):
 
 class Conflict(OpenArcError):
     pass
+
+
+class Declined(OpenArcError):
+    """A charge the issuer declined (stored all the same); ``data`` holds the decline's codes."""
+
+    def __init__(self, message: str, data: dict[str, object]) -> None:
+        super().__init__(message)
+        self.data = data
 
 
 class TooLarge(OpenArcError):

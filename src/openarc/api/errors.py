@@ -25,6 +25,7 @@ STATUS: dict[type[errors.OpenArcError], int] = {
     errors.TooLarge: 413,
     errors.UnsupportedMediaType: 415,
     errors.Invalid: 422,
+    errors.Declined: 422,
     errors.TooManyRequests: 429,
 }
 
@@ -55,6 +56,9 @@ def from_error(exc: errors.OpenArcError) -> Response:
         return json_response({"error": "Unauthenticated."}, 401)
     if isinstance(exc, errors.Invalid):
         return json_response(error_body(422, exc.message, errors=exc.errors), 422)
+    if isinstance(exc, errors.Declined):
+        # ``data`` stays an object: the Python SDK reads ``data.message`` from every error body.
+        return json_response(error_body(422, exc.message, data=exc.data), 422)
     if isinstance(exc, errors.TooManyRequests):
         return json_response(error_body(429, exc.message), 429, {"Retry-After": str(exc.retry_after)})
     return json_response(error_body(status, exc.message), status)

@@ -123,6 +123,9 @@ cards = Table(
     Column("zip_check_passed", Integer, nullable=False, server_default="0"),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # A sandbox test card's scripted answer to every charge (services.triggers), decided from
+    # the number at tokenization, since the number itself is never kept.  NULL: approve.
+    Column("outcome", String(16)),
     Index("ix_cards_customer", "customer_id"),
     # At most one default card per customer, whatever the interleaving of requests.
     Index("uq_cards_one_default", "customer_id", unique=True, sqlite_where=text("is_default = 1"),
@@ -161,6 +164,79 @@ bank_accounts = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Index("ix_bank_accounts_customer", "customer_id"),
+    sqlite_autoincrement=True,
+)
+
+# Card charges (services/charges.py).  Money is integer cents.  The card is kept as the
+# snapshot it was at charge time (its safe parts only), so a charge still shows its card
+# after the card or its customer is deleted; ``customer_id`` links the customer's
+# ``charge`` relation and its filter.  ``status`` is what the last write left: settlement
+# and authorization expiry are worked out from the clock when read (services.lifecycle).
+charges = Table(
+    "charges",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("account_id", Key, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("customer_id", Key, ForeignKey("customers.id", ondelete="SET NULL")),
+    Column("card_id", Key),
+    Column("card", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("amount_approved", BigInteger, nullable=False),
+    Column("amount_captured", BigInteger, nullable=False),
+    Column("amount_refunded", BigInteger, nullable=False, server_default="0"),
+    Column("amount_voided", BigInteger, nullable=False, server_default="0"),
+    Column("tip_amount", BigInteger, nullable=False, server_default="0"),
+    Column("surcharge", BigInteger, nullable=False, server_default="0"),
+    Column("status", String(64), nullable=False),
+    Column("captured", Integer, nullable=False),
+    Column("auth_code", String(16)),
+    Column("failure_code", String(16)),
+    Column("failure_message", Text),
+    Column("tsys_response_code", String(16)),
+    Column("host_response_code", String(8)),
+    Column("host_response_message", Text),
+    Column("host_reference_number", String(16)),
+    Column("statement_description", Text),
+    Column("charge_description", Text),
+    Column("email", Text),
+    Column("phone_number", Text),
+    Column("card_level", String(8), nullable=False),
+    Column("card_source", String(16), nullable=False),
+    # Echoed request fields of the Level 2/3 and pass-through kinds, as a JSON object.
+    Column("echo", Text, nullable=False),
+    # The request's ``metadata`` (a JSON-encoded object of text), as a JSON object.
+    Column("metadata", Text, nullable=False),
+    Column("do_not_send_email_to_customer", Integer, nullable=False, server_default="0"),
+    Column("do_not_send_sms_to_customer", Integer, nullable=False, server_default="0"),
+    Column("void_reason", String(32)),
+    Column("void_description", Text),
+    Column("refund_reason", String(32)),
+    Column("refund_description", Text),
+    Column("created_by", Text),
+    Column("settles_at", BigInteger),
+    Column("expires_at", BigInteger),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_charges_account_id_id", "account_id", "id"),
+    Index("ix_charges_customer", "customer_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("account_id", Key, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("charge_id", Key, ForeignKey("charges.id", ondelete="CASCADE"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("reason", String(32)),
+    Column("description", Text),
+    Column("do_not_send_email_to_customer", Integer, nullable=False, server_default="0"),
+    Column("do_not_send_sms_to_customer", Integer, nullable=False, server_default="0"),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_refunds_charge", "charge_id", "id"),
     sqlite_autoincrement=True,
 )
 

@@ -21,6 +21,7 @@ from openarc.db import Database
 from openarc.db.steps import Steps, by_customer
 from openarc.db.tables import cards, inserted_id, tokens
 from openarc.errors import Conflict, NotFound
+from openarc.services import triggers
 from openarc.services import validation as v
 
 CARD_SOURCES = ("MANUAL", "PHONE", "MAIL", "INTERNET", "SWIPE")
@@ -84,6 +85,8 @@ class Card:
     zip_check_passed: int
     created_at: int
     updated_at: int
+    #: A sandbox test card's scripted answer to charges (services.triggers); None approves.
+    outcome: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +156,28 @@ def tokenize(
 ) -> Token:
     """Validate a card and keep only its safe parts; the token is single use and expires."""
     values = v.clean(TOKEN_RULES, body, partial=False)
+    authorized = values.pop("authorize_card") == "1"
+    record = card_record(account_id, values, fingerprint_key=fingerprint_key, now=now, today=today,
+                         verified=authorized)
+    del values  # the number goes no further than card_record
+    with db.write() as conn:
+        card_id = inserted_id(conn.execute(cards.insert().values(record)))
+        token_id = inserted_id(conn.execute(
+            tokens.insert().values(account_id=account_id, card_id=card_id, used=0, expires_at=now + ttl,
+                                   created_at=now, updated_at=now)
+        ))
+    return Token(token_id, False, now, now, Card(id=card_id, **record))
+
+
+def card_record(
+    account_id: int, values: dict[str, str | None], *, fingerprint_key: bytes, now: int,
+    today: tuple[int, int], verified: bool, card_source: str | None = None,
+) -> dict[str, Any]:
+    """The row a validated card leaves behind (a ``cards`` row without its id).
+
+    The card number and CVV are read here and go no further: what is returned holds
+    the brand, first six and last four digits, the expiry and the keyed fingerprint.
+    """
     number = values["card_number"] or ""
     # Well-formed but unusable cards are refused as PayArc refuses them: a 409 business
     # error ("Invalid Card" is the body PayArc's own sandbox sent), not a 422.
@@ -163,8 +188,7 @@ def tokenize(
         raise Conflict("The card has expired.")
     if number in DECLINES:
         raise Conflict(DECLINES[number])
-    authorized = values["authorize_card"] == "1"
-    record: dict[str, Any] = {
+    return {
         "account_id": account_id,
         "customer_id": None,
         "brand": brand_of(number),
@@ -173,7 +197,7 @@ def tokenize(
         "exp_month": exp[0],
         "exp_year": exp[1],
         "fingerprint": fingerprint(fingerprint_key, account_id, number),
-        "card_source": values["card_source"],
+        "card_source": card_source or values["card_source"],
         "card_holder_name": values["card_holder_name"],
         "address1": values["address_line1"],
         "address2": values["address_line2"],
@@ -182,20 +206,13 @@ def tokenize(
         "zip": values["zip"],
         "country": values["country"],
         "is_default": 0,
-        "is_verified": int(authorized),
-        "address_check_passed": int(authorized and values["address_line1"] is not None),
-        "zip_check_passed": int(authorized and values["zip"] is not None),
+        "is_verified": int(verified),
+        "address_check_passed": int(verified and values["address_line1"] is not None),
+        "zip_check_passed": int(verified and values["zip"] is not None),
         "created_at": now,
         "updated_at": now,
+        "outcome": triggers.outcome_of(number),
     }
-    del number, values  # the number goes no further than this function
-    with db.write() as conn:
-        card_id = inserted_id(conn.execute(cards.insert().values(record)))
-        token_id = inserted_id(conn.execute(
-            tokens.insert().values(account_id=account_id, card_id=card_id, used=0, expires_at=now + ttl,
-                                   created_at=now, updated_at=now)
-        ))
-    return Token(token_id, False, now, now, Card(id=card_id, **record))
 
 
 # ---------------------------------------------------------------------------- cards on customers

@@ -17,12 +17,14 @@ from openarc.db import Database
 from openarc.db.raw import Raw, columns, on
 from openarc.db.steps import Many, One, Steps, run
 from openarc.db.tables import accounts, customers
-from openarc.errors import Invalid, NotFound
-from openarc.services import bank_accounts, cards
+from openarc.errors import NotFound
+from openarc.services import bank_accounts, cards, charges, paging
 from openarc.services import validation as v
 from openarc.services.bank_accounts import BankAccount
 from openarc.services.cards import Card
+from openarc.services.charges import Charge
 from openarc.services.owners import lock_customer
+from openarc.services.paging import Page
 
 # The seed's validation table (spec §4.1); PATCH takes the same rules.
 RULES: dict[str, v.Text] = {
@@ -67,45 +69,39 @@ class Customer:
     updated_at: int
     cards: tuple[Card, ...] = ()
     bank_accounts: tuple[BankAccount, ...] = ()
+    charges: tuple[Charge, ...] = ()
 
 
-_COLUMNS = columns(Customer, skip=("cards", "bank_accounts"), table="c")
-# Two index probes tell whether the payment-method queries are needed at all.
+_COLUMNS = columns(Customer, skip=("cards", "bank_accounts", "charges"), table="c")
+# Three index probes tell whether the payment-method and charge queries are needed at all.
 _SELECT = (
     f"SELECT {_COLUMNS}, "
     "EXISTS (SELECT 1 FROM cards WHERE customer_id = c.id), "
-    "EXISTS (SELECT 1 FROM bank_accounts WHERE customer_id = c.id) "
+    "EXISTS (SELECT 1 FROM bank_accounts WHERE customer_id = c.id), "
+    "EXISTS (SELECT 1 FROM charges WHERE customer_id = c.id) "
     "FROM customers c"
 )
 
 
 def with_payment_methods(rows: list[Sequence[Any]]) -> Steps[list[Customer]]:
-    """Customers from rows of ``_SELECT``, each carrying its cards and bank accounts.
+    """Customers from rows of ``_SELECT``, each carrying its cards, bank accounts and charges.
 
-    Two queries for any number of customers; built in one step (``dataclasses.replace``
-    on every customer was the list endpoint's largest cost).
+    At most three queries (four with the charges' refunds) for any number of customers;
+    built in one step (``dataclasses.replace`` on every customer was the list endpoint's
+    largest cost).
     """
-    with_cards = [row[0] for row in rows if row[-2]]
-    with_banks = [row[0] for row in rows if row[-1]]
+    with_cards = [row[0] for row in rows if row[-3]]
+    with_banks = [row[0] for row in rows if row[-2]]
+    with_charges = [row[0] for row in rows if row[-1]]
     card_map = (yield from cards.of_customers(with_cards)) if with_cards else {}
     bank_map = (yield from bank_accounts.of_customers(with_banks)) if with_banks else {}
+    charge_map = (yield from charges.of_customers(with_charges)) if with_charges else {}
     empty: tuple = ()
     return [
-        Customer(*row[:-2], tuple(card_map.get(row[0], empty)), tuple(bank_map.get(row[0], empty)))  # type: ignore[call-arg]
+        Customer(*row[:-3], tuple(card_map.get(row[0], empty)), tuple(bank_map.get(row[0], empty)),  # type: ignore[call-arg]
+                 tuple(charge_map.get(row[0], empty)))
         for row in rows
     ]
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    items: list[Customer]
-    total: int
-    per_page: int
-    page: int
-
-    @property
-    def total_pages(self) -> int:
-        return max(-(-self.total // self.per_page), 1)
 
 
 # ---------------------------------------------------------------------------- invoice prefixes
@@ -314,19 +310,6 @@ def delete(db: Database, account_id: int, customer_id: int) -> None:
         )
 
 
-def page_number(raw: object, field: str, default: int) -> int:
-    """A positive integer from a query parameter, or ``Invalid`` naming it."""
-    if raw is None:
-        return default
-    text = str(raw)
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        raise Invalid.one(field, f"The {field} field must be an integer.")
-    value = int(text)
-    if value < 1:
-        raise Invalid.one(field, f"The {field} field must be at least 1.")
-    return value
-
-
 def page_of(
     account_id: int,
     *,
@@ -335,10 +318,9 @@ def page_of(
     page: object = None,
     default_limit: int = 25,
     max_limit: int = 100,
-) -> Steps[Page]:
+) -> Steps[Page[Customer]]:
     """Newest first.  ``limit`` above ``max_limit`` is capped, not refused."""
-    per_page = min(page_number(limit, "limit", default_limit), max_limit)
-    number = page_number(page, "page", 1)
+    per_page, number = paging.window(limit, page, default_limit=default_limit, max_limit=max_limit)
     # A filter value is normalised like stored input; one that could never be stored matches nothing.
     normalised = {k: v.normalise(RULES[k], filters[k]) for k in FILTERS if k in filters}
     wanted = {k: value for k, value in normalised.items() if isinstance(value, str)}

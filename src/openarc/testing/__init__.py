@@ -60,13 +60,17 @@ class OpenArc:
         return json.loads(raw)["data"] if raw else None
 
     def reset(self) -> dict[str, object]:
-        """Delete this merchant's customers, cards, tokens and bank accounts, forget its request
-        log, and put the clock back on the wall clock.  The key keeps working."""
+        """Delete this merchant's customers, cards, tokens, bank accounts and charges, forget its
+        request log, and put the clock back on the wall clock.  The key keeps working."""
         return self._control("POST", "reset")  # type: ignore[return-value]
 
     def requests(self, limit: int = 100) -> list[dict[str, object]]:
         """The last requests made with this key (and those with no valid key), newest first, redacted."""
         return self._control("GET", f"requests?limit={limit}")  # type: ignore[return-value]
+
+    def settle(self) -> int:
+        """Settle this merchant's captured charges now, as the daily cut-off would; how many."""
+        return self._control("POST", "settle")["settled"]  # type: ignore[index]
 
     def now(self) -> int:
         return self._control("GET", "clock")["now"]  # type: ignore[index]

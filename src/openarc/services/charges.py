@@ -1,0 +1,455 @@
+"""Card charges: the rules of ``POST /v1/charges``, and reading charges back.
+
+A charge is made from exactly one card: a token (``token_id``, consumed), a keyed card
+(``card_number``…, kept only as a card's safe parts), or a customer's card
+(``customer_id``, its default card, or ``card_id`` among its cards).  ``customer_id``
+beside a token or keyed card links the charge to that customer.  Amounts are integer
+cents from the edge on.  Changes to a charge's money (capture, void, refund) are in
+``services.money``; the statuses and what time does to them in ``services.lifecycle``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from openarc.db.raw import Raw, columns, in_list
+from openarc.db.steps import Many, One, Steps
+from openarc.errors import Declined, Invalid, NotFound
+from openarc.services import cards, lifecycle, triggers
+from openarc.services import validation as v
+from openarc.services.cards import Card
+from openarc.services.paging import Page
+
+AMOUNT_DIGITS = "The {attr} field must be between 1 and 8 digits."
+#: PayArc's sandbox refuses charges under 50 cents.
+MIN_AMOUNT = 50
+CARD_LEVELS = ("LEVEL1", "LEVEL2", "LEVEL3")
+YES_NO = ("yes", "no")
+
+
+def amount_rule(*, required: bool) -> v.Text:
+    return v.Text(v.digits, min=1, max=8, required=required, numbers=True, size_message=AMOUNT_DIGITS,
+                  message="The {attr} field must be an integer number of cents.")
+
+
+#: Echoed as given (Level 2/3 data and other pass-through fields of PayArc's Charge).
+ECHOED = (
+    "invoice", "sales_tax", "purchase_order", "supplier_reference_number", "customer_ref_id", "ship_to_zip",
+    "amex_descriptor", "customer_vat_number", "summary_commodity_code", "shipping_charges", "duty_charges",
+    "ship_from_zip", "destination_country_code", "vat_invoice", "order_date", "tax_category", "tax_type",
+    "tax_rate", "tax_amount", "external_order_id",
+)
+
+RULES: dict[str, v.Text] = {
+    "amount": amount_rule(required=True),
+    "currency": v.Text(v.one_of("usd"), required=True, message=v.IN),
+    "capture": v.Text(v.one_of("0", "1"), numbers=True, message=v.IN),
+    "card_source": v.Text(v.one_of(*cards.CARD_SOURCES), message=v.IN),
+    "card_level": v.Text(v.one_of(*CARD_LEVELS), message=v.IN),
+    "statement_description": v.Text(v.alphanumeric_words, min=5, max=25),
+    "charge_description": v.Text(v.printable, max=255),
+    "email": v.Text(v.email, max=75, message="The {attr} field must be a valid email address."),
+    "phone_number": v.Text(v.digits, min=2, max=15, numbers=True),
+    "tip_amount": amount_rule(required=False),
+    "surcharge": amount_rule(required=False),
+    "do_not_send_email_to_customer": v.Text(v.one_of(*YES_NO), message=v.IN),
+    "do_not_send_sms_to_customer": v.Text(v.one_of(*YES_NO), message=v.IN),
+    **{name: v.Text(v.printable, max=100, numbers=True) for name in ECHOED},
+}
+
+#: A keyed card: the token's fields, but the CVV is optional and the source is the charge's.
+KEYED_RULES: dict[str, v.Text] = {
+    name: rule for name, rule in cards.TOKEN_RULES.items() if name not in ("card_source", "authorize_card")
+}
+KEYED_RULES["cvv"] = v.Text(v.digits, min=3, max=4, numbers=True,
+                            size_message="The {attr} field must be between {min} and {max} digits.")
+KEYED_FIELDS = ("card_number", "exp_month", "exp_year", "cvv")
+
+#: Transaction metadata: PayArc's limits (50 keys, key <= 20 of [A-Za-z0-9_], value <= 100).
+METADATA_KEYS, METADATA_KEY_LENGTH, METADATA_VALUE_LENGTH = 50, 20, 100
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    id: int
+    account_id: int
+    charge_id: int
+    amount: int
+    status: str
+    reason: str | None
+    description: str | None
+    do_not_send_email_to_customer: int
+    do_not_send_sms_to_customer: int
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    id: int
+    account_id: int
+    customer_id: int | None
+    card_id: int | None
+    card: str  # the card's safe parts at charge time, as JSON (see ``card_of``)
+    amount: int
+    amount_approved: int
+    amount_captured: int
+    amount_refunded: int
+    amount_voided: int
+    tip_amount: int
+    surcharge: int
+    status: str  # as last written: see ``status_at``
+    captured: int
+    auth_code: str | None
+    failure_code: str | None
+    failure_message: str | None
+    tsys_response_code: str | None
+    host_response_code: str | None
+    host_response_message: str | None
+    host_reference_number: str | None
+    statement_description: str | None
+    charge_description: str | None
+    email: str | None
+    phone_number: str | None
+    card_level: str
+    card_source: str
+    echo: str
+    metadata: str
+    do_not_send_email_to_customer: int
+    do_not_send_sms_to_customer: int
+    void_reason: str | None
+    void_description: str | None
+    refund_reason: str | None
+    refund_description: str | None
+    created_by: str | None
+    settles_at: int | None
+    expires_at: int | None
+    created_at: int
+    updated_at: int
+    refunds: tuple[Refund, ...] = ()
+
+    def status_at(self, now: int) -> str:
+        return lifecycle.status_at(self.status, self.settles_at, self.expires_at, now)
+
+    def card_of(self) -> Card:
+        return Card(**json.loads(self.card))
+
+    @property
+    def declined(self) -> triggers.Decline | None:
+        """The decline, for a charge that was declined."""
+        return triggers.DECLINES.get(self.failure_code or "") if self.failure_code else None
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a charge's card comes from: decoded keys (0: given but unknown), or a keyed card."""
+
+    token_id: int | None = None
+    customer_id: int | None = None
+    card_id: int | None = None
+    keyed: dict[str, str | None] | None = None
+
+
+COLUMNS = columns(Charge, skip=("refunds",))
+_SELECT = f"SELECT {columns(Charge, skip=('refunds',), table='ch')} FROM charges ch"
+_REFUND_COLUMNS = columns(Refund)
+
+
+# ---------------------------------------------------------------------------- input
+
+
+def _given(body: Mapping[str, object], field: str) -> bool:
+    value = body.get(field)
+    return value is not None and not (isinstance(value, str) and not value.strip(v.WHITESPACE))
+
+
+def clean(body: Mapping[str, object], *, token_id: int | None, customer_id: int | None,
+          card_id: int | None) -> tuple[dict[str, Any], Source]:
+    """A charge request's fields and its card source, validated; ``Invalid`` names every wrong field."""
+    errors: dict[str, list[str]] = {}
+    try:
+        values: dict[str, Any] = v.clean(RULES, body, partial=False)
+    except Invalid as exc:
+        errors.update(exc.errors)
+        values = {}
+    keyed = any(_given(body, name) for name in KEYED_FIELDS)
+    if token_id is None and customer_id is None and not keyed:
+        errors["customer_id"] = [("The customer id field is required when none of token id / cvv / exp year / "
+                                  "exp month / card number are present.")]
+        errors["token_id"] = [("The token id field is required when none of customer id / cvv / exp year / "
+                               "exp month / card number are present.")]
+        errors["card_number"] = ["The card number field is required when none of token id / customer id are present."]
+    if token_id is not None and keyed:
+        errors["card_number"] = ["The card number field is prohibited when token id is present."]
+    if card_id is not None and customer_id is None:
+        errors["customer_id"] = ["The customer id field is required when card id is present."]
+    elif card_id is not None and (token_id is not None or keyed):
+        errors["card_id"] = ["The card id field is prohibited when token id or card number is present."]
+    card: dict[str, str | None] | None = None
+    if keyed and token_id is None:
+        try:
+            card = v.clean({**KEYED_RULES, **{n: _required(KEYED_RULES[n]) for n in KEYED_FIELDS[:3]}},
+                           body, partial=False)
+        except Invalid as exc:
+            errors.update(exc.errors)
+    amount = v.normalise(RULES["amount"], body.get("amount"))
+    if "amount" not in errors and isinstance(amount, str) and int(amount) < MIN_AMOUNT:
+        errors["amount"] = [f"The amount field must be at least {MIN_AMOUNT}."]
+    try:
+        values["metadata"] = _metadata(body.get("metadata"))
+    except Invalid as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise Invalid(errors)
+    for name in ("amount", "tip_amount", "surcharge"):
+        values[name] = int(values[name]) if values[name] is not None else 0
+    return values, Source(token_id, customer_id, card_id, card)
+
+
+def _required(rule: v.Text) -> v.Text:
+    return v.Text(rule.check, rule.min, rule.max, rule.message, rule.numbers, True, rule.size_message)
+
+
+def _metadata(raw: object) -> dict[str, str]:
+    """``metadata``: a JSON-encoded object (as PayArc takes it) or, in a JSON body, the object itself."""
+    if raw is None or (isinstance(raw, str) and not raw.strip(v.WHITESPACE)):
+        return {}
+    problem = "The metadata field must be a JSON object of text values."
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise Invalid.one("metadata", problem) from None
+    if not isinstance(raw, dict) or not all(isinstance(x, (str, int, float)) and not isinstance(x, bool)
+                                            for x in raw.values()):
+        raise Invalid.one("metadata", problem)
+    if len(raw) > METADATA_KEYS:
+        raise Invalid.one("metadata", f"The metadata field must not have more than {METADATA_KEYS} keys.")
+    for key, value in raw.items():
+        if not (0 < len(key) <= METADATA_KEY_LENGTH and key.isascii() and key.replace("_", "a").isalnum()):
+            raise Invalid.one("metadata", f"Each metadata key must be 1 to {METADATA_KEY_LENGTH} letters, digits "
+                                          "or underscores.")
+        if len(str(value)) > METADATA_VALUE_LENGTH:
+            raise Invalid.one("metadata", f"Each metadata value must not be greater than {METADATA_VALUE_LENGTH} "
+                                          "characters.")
+    return {key: str(value) for key, value in raw.items()}
+
+
+# ---------------------------------------------------------------------------- create
+
+_CARD_COLUMNS = columns(Card)
+_CONSUME_TOKEN = (
+    "UPDATE tokens SET used = 1, updated_at = :now "
+    "WHERE id = :id AND account_id = :account_id AND used = 0 AND expires_at > :now RETURNING card_id"
+)
+_INSERT = f"INSERT INTO charges ({COLUMNS.removeprefix('id, ')}) VALUES (" + ", ".join(
+    ":" + name for name in COLUMNS.split(", ")[1:]) + ") RETURNING id"
+_INSERT_CARD = (
+    f"INSERT INTO cards ({_CARD_COLUMNS.removeprefix('id, ')}) VALUES ("
+    + ", ".join(":" + name for name in _CARD_COLUMNS.split(", ")[1:]) + ") RETURNING id"
+)
+
+
+def create(raw: Raw, account_id: int, values: Mapping[str, Any], source: Source, *, created_by: str,
+           fingerprint_key: bytes, now: int, today: tuple[int, int], cutoff_minutes: int) -> Charge:
+    """Charge the source's card inside the caller's write transaction; a declined charge is
+    stored too (``Charge.declined`` says so), so it is listed like any other."""
+    card, customer_id = _card(raw, account_id, source, values, fingerprint_key=fingerprint_key, now=now, today=today)
+    decline = triggers.decline_of(card.outcome)
+    capture = values["capture"] != "0"
+    amount = values["amount"]
+    record: dict[str, Any] = {
+        "account_id": account_id,
+        "customer_id": customer_id,
+        "card_id": card.id,
+        "card": json.dumps(asdict(card)),
+        "amount": amount,
+        "amount_approved": 0 if decline else amount,
+        "amount_captured": amount if capture and not decline else 0,
+        "amount_refunded": 0,
+        "amount_voided": 0,
+        "tip_amount": values["tip_amount"],
+        "surcharge": values["surcharge"],
+        "captured": int(capture and not decline),
+        "auth_code": None if decline else f"TAS{secrets.randbelow(1000):03d}",
+        "tsys_response_code": decline.failure_code if decline else "A0000",
+        "host_response_code": decline.host_response_code if decline else "00",
+        "host_response_message": decline.failure_message if decline else "Success",
+        "host_reference_number": f"{secrets.randbelow(10**12):012d}",
+        "failure_code": decline.failure_code if decline else None,
+        "failure_message": decline.failure_message if decline else None,
+        "statement_description": values["statement_description"],
+        "charge_description": values["charge_description"],
+        "email": values["email"],
+        "phone_number": values["phone_number"],
+        "card_level": values["card_level"] or "LEVEL1",
+        "card_source": values["card_source"] or "INTERNET",
+        "echo": json.dumps({name: values[name] for name in ECHOED if values[name] is not None}),
+        "metadata": json.dumps(values["metadata"]),
+        "do_not_send_email_to_customer": int(values["do_not_send_email_to_customer"] == "yes"),
+        "do_not_send_sms_to_customer": int(values["do_not_send_sms_to_customer"] == "yes"),
+        "void_reason": None,
+        "void_description": None,
+        "refund_reason": None,
+        "refund_description": None,
+        "created_by": created_by,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if decline:
+        record |= {"status": decline.status, "settles_at": None, "expires_at": None}
+    elif capture:
+        record |= {"status": lifecycle.SUBMITTED, "settles_at": lifecycle.next_cutoff(now, cutoff_minutes),
+                   "expires_at": None}
+    else:
+        record |= {"status": lifecycle.AUTHORIZED, "settles_at": None,
+                   "expires_at": now + lifecycle.AUTHORIZATION_SECONDS}
+    key = raw.value(_INSERT, record)
+    return Charge(id=key, **record)
+
+
+def _card(raw: Raw, account_id: int, source: Source, values: Mapping[str, Any], *, fingerprint_key: bytes,
+          now: int, today: tuple[int, int]) -> tuple[Card, int | None]:
+    """The card to charge and the customer the charge belongs to."""
+    customer_id = source.customer_id
+    if customer_id is not None:
+        found = raw.one("SELECT id FROM customers WHERE id = :id AND account_id = :account_id",
+                        {"id": customer_id, "account_id": account_id})
+        if found is None:
+            raise NotFound("No such customer: customer_id.")
+    if source.token_id is not None:
+        consumed = raw.one(_CONSUME_TOKEN, {"id": source.token_id, "account_id": account_id, "now": now})
+        if consumed is None:
+            raise NotFound("The requested token_id is not valid or already used")
+        return _card_row(raw, "id = :id", {"id": consumed[0]}), customer_id
+    if source.keyed is not None:
+        record = cards.card_record(account_id, source.keyed, fingerprint_key=fingerprint_key, now=now, today=today,
+                                   verified=False, card_source=values["card_source"] or "INTERNET")
+        return Card(id=raw.value(_INSERT_CARD, record), **record), customer_id
+    assert customer_id is not None  # clean() let no other request through
+    mine = {"customer_id": customer_id, "account_id": account_id}
+    if source.card_id is not None:
+        card = _find_card(raw, "id = :id AND customer_id = :customer_id AND account_id = :account_id",
+                          {**mine, "id": source.card_id})
+        if card is None:
+            raise NotFound("No such card for this customer: card_id.")
+        return card, customer_id
+    card = _find_card(raw, "customer_id = :customer_id AND account_id = :account_id AND is_default = 1", mine)
+    if card is None:
+        raise Invalid.one("customer_id", "The customer has no card to charge: attach one or send a token_id.")
+    return card, customer_id
+
+
+def _find_card(raw: Raw, where: str, params: Mapping[str, Any]) -> Card | None:
+    row = raw.one(f"SELECT {_CARD_COLUMNS} FROM cards WHERE {where}", params)
+    return None if row is None else Card(*row)
+
+
+def _card_row(raw: Raw, where: str, params: Mapping[str, Any]) -> Card:
+    card = _find_card(raw, where, params)
+    if card is None:
+        raise LookupError("a token's card is missing")
+    return card
+
+
+# ---------------------------------------------------------------------------- read
+
+
+def of_charges(rows: Sequence[Sequence[Any]]) -> Steps[list[Charge]]:
+    """Charges from rows of ``_SELECT``, each with its refunds (one query for them all)."""
+    charges = [Charge(*row) for row in rows]
+    if not charges:
+        return charges
+    clause, params = in_list("c", [c.id for c in charges])
+    found: dict[int, list[Refund]] = {}
+    for row in (yield Many(f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE charge_id {clause} ORDER BY id", params)):
+        refund = Refund(*row)
+        found.setdefault(refund.charge_id, []).append(refund)
+    return [_with_refunds(c, found.get(c.id, ())) for c in charges]
+
+
+def _with_refunds(charge: Charge, refunds: Sequence[Refund]) -> Charge:
+    return replace(charge, refunds=tuple(refunds)) if refunds else charge
+
+
+def found(account_id: int, charge_id: int) -> Steps[Charge]:
+    """The merchant's charge, or ``NotFound``."""
+    row = yield One(f"{_SELECT} WHERE ch.id = :id AND ch.account_id = :account_id",
+                    {"id": charge_id, "account_id": account_id})
+    if row is None:
+        raise NotFound()
+    return (yield from of_charges([row]))[0]
+
+
+def of_customers(customer_ids: Sequence[int]) -> Steps[dict[int, list[Charge]]]:
+    """Each customer's charges, newest first."""
+    result: dict[int, list[Charge]] = {}
+    if not customer_ids:
+        return result
+    clause, params = in_list("c", customer_ids)
+    rows = yield Many(f"{_SELECT} WHERE ch.customer_id {clause} ORDER BY ch.id DESC", params)
+    for charge in (yield from of_charges(rows)):
+        assert charge.customer_id is not None
+        result.setdefault(charge.customer_id, []).append(charge)
+    return result
+
+
+def _day(raw: object, field: str) -> int:
+    """Midnight UTC of a ``YYYY-MM-DD`` query parameter, as Unix seconds."""
+    text = str(raw).strip()
+    try:
+        day = date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise Invalid.one(field, f"The {field} field must be a date in the format YYYY-MM-DD.")
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+
+
+def page_of(account_id: int, *, customer_id: int | None, filters: Mapping[str, object], per_page: int,
+            number: int, now: int) -> Steps[Page[Charge]]:
+    """Newest first; ``customer_id`` is a decoded key (0: given but unknown, so nothing matches)."""
+    where = ["ch.account_id = :account_id"]
+    params: dict[str, Any] = {"account_id": account_id}
+    if customer_id is not None:
+        where.append("ch.customer_id = :customer_id")
+        params["customer_id"] = customer_id
+    status = filters.get("status")
+    if status not in (None, ""):
+        where.append(f"{lifecycle.STATUS_SQL} = :status")
+        params |= {"status": str(status), "now": now}
+    if filters.get("from_date") not in (None, ""):
+        where.append("ch.created_at >= :from_time")
+        params["from_time"] = _day(filters["from_date"], "from_date")
+    if filters.get("to_date") not in (None, ""):
+        where.append("ch.created_at < :to_time")
+        params["to_time"] = _day(filters["to_date"], "to_date") + lifecycle.DAY
+    clause = " AND ".join(where)
+    total = (yield One(f"SELECT count(*) FROM charges ch WHERE {clause}", params))[0]
+    items: list[Charge] = []
+    offset = (number - 1) * per_page
+    if offset < total:
+        rows = yield Many(f"{_SELECT} WHERE {clause} ORDER BY ch.id DESC LIMIT :limit OFFSET :offset",
+                          {**params, "limit": per_page, "offset": offset})
+        items = yield from of_charges(rows)
+    return Page(items, total, per_page, number)
+
+
+def refuse_if_declined(charge: Charge, public_id: str) -> None:
+    """Raise the HTTP form of a decline (422, the charge kept), unless the charge was
+    approved or its decline is one PayArc answers 2xx with (the charge itself)."""
+    decline = charge.declined
+    if decline is None or decline.error is None:
+        return
+    raise Declined(decline.error, {
+        "failure_code": decline.failure_code,
+        "failure_message": decline.failure_message,
+        "host_response_code": decline.host_response_code,
+        "status": decline.status,
+        "charge_id": public_id,
+    })

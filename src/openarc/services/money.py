@@ -1,0 +1,160 @@
+"""Every change to a charge's money: capture, void, refund, settlement.
+
+Each change is one conditional UPDATE that the database checks (the charge's status
+at ``:now`` and its amounts), run inside the caller's write transaction; the Refund row
+is written in the same one.  No rows changed means the move is not allowed: only then
+is the charge read, to say why (404, 409 or 422).  So concurrent refunds can never
+refund more than was captured, on either engine: SQLite serialises writers, and
+PostgreSQL re-checks the WHERE clause on the locked row before updating it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from openarc.db.raw import Raw
+from openarc.db.steps import run
+from openarc.errors import Conflict, Invalid, NotFound
+from openarc.services import lifecycle
+from openarc.services import validation as v
+from openarc.services.charges import YES_NO, Charge, amount_rule, found
+
+REASONS = ("requested_by_customer", "fraudulent", "duplicate", "other")
+
+CAPTURE_RULES: dict[str, v.Text] = {
+    "amount": amount_rule(required=False),
+    "tip_amount": amount_rule(required=False),
+}
+VOID_RULES: dict[str, v.Text] = {
+    "reason": v.Text(v.one_of(*REASONS), required=True, message=v.IN),
+    "void_description": v.Text(v.printable, min=5, max=190),
+}
+REFUND_RULES: dict[str, v.Text] = {
+    "amount": amount_rule(required=False),
+    "reason": v.Text(v.one_of(*REASONS), message=v.IN),
+    "description": v.Text(v.printable, min=5, max=190),
+    "do_not_send_email_to_customer": v.Text(v.one_of(*YES_NO), message=v.IN),
+    "do_not_send_sms_to_customer": v.Text(v.one_of(*YES_NO), message=v.IN),
+}
+
+#: PayArc's words (its real 409 bodies), trailing spaces and all.
+NOT_REFUNDABLE = "Amount requested is not available for Refund  "
+NOT_REVERSIBLE = "Reversal Not Allowed."
+ALREADY_CAPTURED = "Cannot initiate capture as charge is already captured"
+
+
+def _cents(values: Mapping[str, str | None], name: str) -> int | None:
+    value = values.get(name)
+    return None if value is None else int(value)
+
+
+def _charge(raw: Raw, account_id: int, charge_id: int) -> Charge:
+    return run(raw, found(account_id, charge_id))
+
+
+def capture(raw: Raw, account_id: int, charge_id: int, body: Mapping[str, object], *, now: int,
+            cutoff_minutes: int) -> Charge:
+    """Capture an authorization, in full or (``amount``) in part."""
+    values = v.clean(CAPTURE_RULES, body, partial=False)
+    amount, tip = _cents(values, "amount"), _cents(values, "tip_amount")
+    if tip is not None and amount is None:
+        raise Invalid.one("amount", "The amount field is required when tip amount is present.")
+    changed = raw.run(
+        "UPDATE charges SET captured = 1, "
+        "amount_captured = COALESCE(CAST(:amount AS BIGINT), amount_approved), "
+        "status = CASE WHEN COALESCE(CAST(:amount AS BIGINT), amount_approved) < amount_approved "
+        "THEN 'partially_submitted_for_settlement' ELSE 'submitted_for_settlement' END, "
+        "tip_amount = COALESCE(CAST(:tip AS BIGINT), tip_amount), "
+        "settles_at = :settles_at, expires_at = NULL, updated_at = :now "
+        f"WHERE id = :id AND account_id = :account_id AND {lifecycle.IS_CAPTURABLE} "
+        "AND COALESCE(CAST(:amount AS BIGINT), amount_approved) BETWEEN 1 AND amount_approved",
+        {"id": charge_id, "account_id": account_id, "now": now, "amount": amount, "tip": tip,
+         "settles_at": lifecycle.next_cutoff(now, cutoff_minutes)},
+    )
+    charge = _charge(raw, account_id, charge_id)
+    if changed:
+        return charge
+    status = charge.status_at(now)
+    if status == lifecycle.AUTHORIZED:  # only the amount can have been wrong
+        raise Invalid.one("amount", f"The amount field must not be greater than the authorized amount "
+                                    f"({charge.amount_approved}).")
+    if charge.captured:
+        raise Conflict(ALREADY_CAPTURED)
+    raise Conflict(f"Cannot initiate capture as charge is {status}.")
+
+
+def void(raw: Raw, account_id: int, charge_id: int, body: Mapping[str, object], *, now: int) -> Charge:
+    """Void a charge that has not settled: nothing of it will move."""
+    values = v.clean(VOID_RULES, body, partial=False)
+    _void(raw, account_id, charge_id, values["reason"], values["void_description"], now=now)
+    return _charge(raw, account_id, charge_id)
+
+
+def _void(raw: Raw, account_id: int, charge_id: int, reason: str | None, description: str | None, *,
+          now: int) -> None:
+    changed = raw.run(
+        "UPDATE charges SET status = 'void', "
+        "amount_voided = CASE WHEN captured = 1 THEN amount_captured ELSE amount_approved END, "
+        "void_reason = :reason, void_description = :description, settles_at = NULL, expires_at = NULL, "
+        f"updated_at = :now WHERE id = :id AND account_id = :account_id AND {lifecycle.IS_VOIDABLE}",
+        {"id": charge_id, "account_id": account_id, "now": now, "reason": reason, "description": description},
+    )
+    if not changed:
+        _charge(raw, account_id, charge_id)  # NotFound when it is not the merchant's
+        raise Conflict(NOT_REVERSIBLE)
+
+
+def refund(raw: Raw, account_id: int, charge_id: int, body: Mapping[str, object], *, now: int) -> Charge:
+    """Refund ``amount`` (default: what remains) of a settled charge.
+
+    A charge that has not settled cannot be refunded, only voided: as PayArc's sandbox does
+    today, a refund of it voids the whole charge, whatever the amount asked.
+    """
+    values = v.clean(REFUND_RULES, body, partial=False)
+    amount = _cents(values, "amount")
+    params: dict[str, Any] = {"id": charge_id, "account_id": account_id, "now": now}
+    voidable = raw.one(f"SELECT 1 FROM charges WHERE id = :id AND account_id = :account_id AND {lifecycle.IS_VOIDABLE}",
+                       params)
+    if voidable is not None:
+        _void(raw, account_id, charge_id, values["reason"] or "requested_by_customer", values["description"], now=now)
+        return _charge(raw, account_id, charge_id)
+    if amount is None:
+        # What remains, read now; the UPDATE below still checks it, so a refund that lands
+        # in between makes this one a 409, never an over-refund.
+        row = raw.one("SELECT amount_captured - amount_refunded FROM charges WHERE id = :id AND account_id = :account_id",
+                      params)
+        if row is None:
+            raise NotFound()
+        amount = int(row[0])
+    params |= {"amount": amount, "reason": values["reason"], "description": values["description"]}
+    changed = raw.run(
+        "UPDATE charges SET amount_refunded = amount_refunded + :amount, "
+        "status = CASE WHEN amount_refunded + :amount = amount_captured THEN 'refunded' ELSE 'partial_refund' END, "
+        "refund_reason = :reason, refund_description = :description, updated_at = :now "
+        f"WHERE id = :id AND account_id = :account_id AND {lifecycle.IS_REFUNDABLE} "
+        "AND :amount > 0 AND amount_refunded + :amount <= amount_captured",
+        params,
+    )
+    if not changed:
+        _charge(raw, account_id, charge_id)  # NotFound when it is not the merchant's
+        raise Conflict(NOT_REFUNDABLE)
+    charge = _charge(raw, account_id, charge_id)
+    raw.run(
+        "INSERT INTO refunds (account_id, charge_id, amount, status, reason, description, "
+        "do_not_send_email_to_customer, do_not_send_sms_to_customer, created_at, updated_at) "
+        "VALUES (:account_id, :id, :amount, :status, :reason, :description, :email, :sms, :now, :now)",
+        {**params, "status": charge.status,
+         "email": int(values["do_not_send_email_to_customer"] == "yes"),
+         "sms": int(values["do_not_send_sms_to_customer"] == "yes")},
+    )
+    return _charge(raw, account_id, charge_id)
+
+
+def settle(raw: Raw, account_id: int, *, now: int) -> int:
+    """Settle the merchant's captured charges now, without waiting for the cut-off (sandbox)."""
+    return raw.run(
+        "UPDATE charges SET status = 'settled', settles_at = :now, updated_at = :now "
+        "WHERE account_id = :account_id AND status IN ('submitted_for_settlement', 'partially_submitted_for_settlement')",
+        {"account_id": account_id, "now": now},
+    )
