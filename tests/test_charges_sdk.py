@@ -169,3 +169,22 @@ def test_card_data_of_keyed_charges_is_not_at_rest(tmp_path: Path) -> None:
     assert_not_at_rest(server.database_url, numbers=numbers, cvvs=cvvs)
     log = server.output()
     assert not any(n in log for n in numbers) and not any(c in log for c in cvvs)
+
+
+def test_ach_through_the_sdk_returns_the_ach_charge_without_a_second_debit(payarc: Payarc, sandbox_server: LiveServer,
+                                                                             merchant: Merchant) -> None:
+    customer = run(payarc.customers["create"]({"name": "Ach Payer"}))
+    bank = httpx.post(f"{sandbox_server.url}/v1/bankaccounts", headers=merchant.headers, data={
+        "account_number": "123432575352", "routing_number": "123345349", "first_name": "Ach", "last_name": "Payer",
+        "account_type": "Personal Checking", "sec_code": "WEB", "customer_id": customer["customer_id"]}).json()["data"]
+    made = run(customer["charges"]["create"]({"amount": 6699, "sec_code": "WEB",
+                                              "source": {"bank_account_id": f"bnk_{bank['id']}"}}))
+    assert made["object"] == "ACHCharge" and made["object_id"] == f"ach_{made['id']}"
+    assert (made["amount"], made["type"], made["status"]) == (6699, "debit", "validated")
+    listed = httpx.get(f"{sandbox_server.url}/v1/achcharges", headers=merchant.headers).json()
+    assert listed["meta"]["pagination"]["total"] == 1  # one debit, although the SDK posted twice
+    assert httpx.get(f"{sandbox_server.url}/v1/charges", headers=merchant.headers).json()["data"] == []
+    found = run(payarc.charges["retrieve"](made["object_id"]))
+    assert found["id"] == made["id"] and found["successful"] == 1
+    assert settle(sandbox_server, merchant) == 0  # card charges settled; the ACH one is counted apart
+    assert run(payarc.charges["retrieve"](made["object_id"]))["status"] == "settled"

@@ -16,7 +16,7 @@ from openarc.api.errors import HANDLERS
 from openarc.api.front import Front, Shortcut
 from openarc.api.idempotency import IdempotencyMiddleware
 from openarc.api.middleware import RateLimitMiddleware, RequestLogMiddleware
-from openarc.api.routes import bank_accounts, cards, charges, customers, tokens
+from openarc.api.routes import ach_charges, bank_accounts, cards, charges, customers, tokens
 from openarc.clock import Clock
 from openarc.config import Settings
 from openarc.context import build_context
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         *tokens.routes,
         *bank_accounts.routes,
         *charges.routes,
+        *ach_charges.routes,
         Route("/openapi.json", docs.openapi_json, methods=["GET"], include_in_schema=False),
         Route("/docs", docs.docs_page, methods=["GET"], include_in_schema=False),
         Route("/healthz", health.healthz, methods=["GET"], include_in_schema=False),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -10,6 +11,7 @@ from starlette.datastructures import URL
 
 from openarc.errors import BadRequest
 from openarc.ids import Ids
+from openarc.services.ach_charges import AchCharge
 from openarc.services.bank_accounts import BankAccount
 from openarc.services.cards import Card, Token
 from openarc.services.charges import Charge, Refund
@@ -284,3 +286,40 @@ def refund(r: Refund, ids: Ids, charge_id: int) -> dict[str, object]:
         "do_not_send_email_to_customer": r.do_not_send_email_to_customer,
         "do_not_send_sms_to_customer": r.do_not_send_sms_to_customer,
     }
+
+
+#: Includes clients ask of an ACH charge (``review`` from the SDKs, ``returns``/``customer`` from Go).
+ACH_INCLUDES = ("review", "customer", "returns")
+ACH_INCLUDES_ACCEPTED = (*ACH_INCLUDES, "bank_account")
+
+
+def iso_time(unix: int) -> str:
+    """An ACH charge's times: ISO-8601 strings (Laravel's default format), not Unix seconds."""
+    return datetime.fromtimestamp(unix, UTC).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+
+
+def ach_charge(a: AchCharge, ids: Ids, now: int, *, created: bool = False,
+               extra: Iterable[str] = ()) -> dict[str, object]:
+    """PayArc's ACHCharge.  ``created``: the create answer's typing (``authorization_id`` and
+    ``validation_code`` integers, ``successful`` a boolean); reads have strings and 0/1."""
+    obj: dict[str, object] = {
+        "object": "ACHCharge",
+        "id": ids.ach_charge.encode(a.id),
+        "amount": a.amount,
+        "created_by": a.created_by,
+        "status": a.status_at(now),
+        "type": a.type,
+        "authorization_id": a.authorization_id if created else str(a.authorization_id),
+        "validation_code": a.validation_code if created else str(a.validation_code),
+        "successful": True if created else 1,
+        "response_message": a.response_message,
+        "created_at": iso_time(a.created_at),
+        "updated_at": iso_time(a.updated_at),
+        "retried_achcharge_id": None,
+        "sec_code": a.sec_code,
+        "bank_account": {"data": bank_account(a.bank_account_of(), ids)},
+    }
+    for name in extra:
+        if name != "bank_account":
+            obj.setdefault(name, {"data": []})
+    return obj

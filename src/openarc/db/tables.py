@@ -240,6 +240,38 @@ refunds = Table(
     sqlite_autoincrement=True,
 )
 
+# ACH charges (services/ach_charges.py): debits and credits of a bank account, kept as the
+# snapshot it was (its number masked, as bank accounts are stored).  ``request_digest`` is a
+# keyed hash of the creating request's body, never the body: the Python SDK posts the same
+# body to /v1/charges right after, and that request is answered with this charge.
+ach_charges = Table(
+    "ach_charges",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("account_id", Key, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("customer_id", Key, ForeignKey("customers.id", ondelete="SET NULL")),
+    Column("bank_account_id", Key),
+    Column("bank_account", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("type", String(8), nullable=False),
+    Column("sec_code", String(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("authorization_id", BigInteger, nullable=False),
+    Column("validation_code", Integer, nullable=False),
+    Column("response_message", Text, nullable=False),
+    Column("receipt_email", Text),
+    Column("receipt_phone", Text),
+    Column("metadata", Text, nullable=False),
+    Column("created_by", Text),
+    Column("request_digest", String(64), nullable=False),
+    Column("settles_at", BigInteger),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_ach_charges_account_id_id", "account_id", "id"),
+    Index("ix_ach_charges_replay", "account_id", "request_digest"),
+    sqlite_autoincrement=True,
+)
+
 # Idempotency keys (api/idempotency.py): the first request with a key inserts its row "in
 # progress" (status NULL); the response is stored when it completes.  Only a keyed hash of
 # the request body is kept, never the body itself (it may carry a card number).

@@ -7,7 +7,7 @@
     POST   /_openarc/clock/freeze    {"at": unix seconds} (default: now)
     POST   /_openarc/clock/advance   {"seconds": n}
     POST   /_openarc/clock/reset     back to the wall clock
-    POST   /_openarc/settle          settle the merchant's captured charges now, without the cut-off
+    POST   /_openarc/settle          settle the merchant's captured charges and ACH charges now, without the cut-off
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from openarc.api.routes import ctx_of, resource
 from openarc.clock import Clock
 from openarc.errors import Invalid
 from openarc.sandbox.log import RequestLog
-from openarc.services import money, sandbox
+from openarc.services import ach_charges, money, sandbox
 
 #: No clock setting beyond a century either way of the epoch's sane range.
 _MAX_SECONDS = 100 * 366 * 86_400
@@ -109,8 +109,10 @@ async def reset_clock(request: Request) -> Response:
 async def settle(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
-    settled = await ctx.write(money.settle, account.id, now=ctx.clock.now())
-    return json_response({"data": {"settled": settled}}, 200)
+    now = ctx.clock.now()
+    settled = await ctx.write(money.settle, account.id, now=now)
+    ach = await ctx.write(ach_charges.settle, account.id, now=now)
+    return json_response({"data": {"settled": settled, "ach_settled": ach}}, 200)
 
 
 routes = [

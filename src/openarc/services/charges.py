@@ -23,6 +23,7 @@ from openarc.errors import Declined, Invalid, NotFound
 from openarc.services import cards, lifecycle, triggers
 from openarc.services import validation as v
 from openarc.services.cards import Card
+from openarc.services.owners import require_customer
 from openarc.services.paging import Page
 
 AMOUNT_DIGITS = "The {attr} field must be between 1 and 8 digits."
@@ -201,7 +202,7 @@ def clean(body: Mapping[str, object], *, token_id: int | None, customer_id: int 
     if "amount" not in errors and isinstance(amount, str) and int(amount) < MIN_AMOUNT:
         errors["amount"] = [f"The amount field must be at least {MIN_AMOUNT}."]
     try:
-        values["metadata"] = _metadata(body.get("metadata"))
+        values["metadata"] = metadata_of(body.get("metadata"))
     except Invalid as exc:
         errors.update(exc.errors)
     if errors:
@@ -215,7 +216,7 @@ def _required(rule: v.Text) -> v.Text:
     return v.Text(rule.check, rule.min, rule.max, rule.message, rule.numbers, True, rule.size_message)
 
 
-def _metadata(raw: object) -> dict[str, str]:
+def metadata_of(raw: object) -> dict[str, str]:
     """``metadata``: a JSON-encoded object (as PayArc takes it) or, in a JSON body, the object itself."""
     if raw is None or (isinstance(raw, str) and not raw.strip(v.WHITESPACE)):
         return {}
@@ -317,11 +318,7 @@ def _card(raw: Raw, account_id: int, source: Source, values: Mapping[str, Any], 
           now: int, today: tuple[int, int]) -> tuple[Card, int | None]:
     """The card to charge and the customer the charge belongs to."""
     customer_id = source.customer_id
-    if customer_id is not None:
-        found = raw.one("SELECT id FROM customers WHERE id = :id AND account_id = :account_id",
-                        {"id": customer_id, "account_id": account_id})
-        if found is None:
-            raise NotFound("No such customer: customer_id.")
+    require_customer(raw, account_id, customer_id)
     if source.token_id is not None:
         consumed = raw.one(_CONSUME_TOKEN, {"id": source.token_id, "account_id": account_id, "now": now})
         if consumed is None:

@@ -8,8 +8,9 @@ from starlette.responses import Response
 from openarc.api import bodies, render
 from openarc.api.auth import account_of
 from openarc.api.errors import json_response
+from openarc.api.routes import ach_charges as ach
 from openarc.api.routes import ctx_of, key_of, reference, resource
-from openarc.services import charges, money, paging
+from openarc.services import ach_charges, charges, money, paging
 
 
 def _one(data: dict[str, object]) -> dict[str, object]:
@@ -20,6 +21,8 @@ async def create(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
     body = await bodies.form_or_json(request, ctx.settings.max_body_bytes)
+    if ach_charges.is_ach_request(body):
+        return await ach.replay(ctx, account, body)
     values, source = charges.clean(
         body,
         token_id=reference(ctx.ids.token, body, "token_id"),

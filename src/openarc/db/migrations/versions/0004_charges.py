@@ -1,4 +1,4 @@
-"""Charges and their refunds; a sandbox outcome on cards.
+"""Card charges and their refunds, ACH charges; a sandbox outcome on cards.
 
 Revision ID: 0004
 Revises: 0003
@@ -80,9 +80,36 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_index("ix_refunds_charge", "refunds", ["charge_id", "id"])
+    op.create_table(
+        "ach_charges",
+        sa.Column("id", Key, primary_key=True),
+        sa.Column("account_id", Key, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("customer_id", Key, sa.ForeignKey("customers.id", ondelete="SET NULL")),
+        sa.Column("bank_account_id", Key),
+        sa.Column("bank_account", sa.Text, nullable=False),
+        sa.Column("amount", sa.BigInteger, nullable=False),
+        sa.Column("type", sa.String(8), nullable=False),
+        sa.Column("sec_code", sa.String(3), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("authorization_id", sa.BigInteger, nullable=False),
+        sa.Column("validation_code", sa.Integer, nullable=False),
+        sa.Column("response_message", sa.Text, nullable=False),
+        sa.Column("receipt_email", sa.Text),
+        sa.Column("receipt_phone", sa.Text),
+        sa.Column("metadata", sa.Text, nullable=False),
+        sa.Column("created_by", sa.Text),
+        sa.Column("request_digest", sa.String(64), nullable=False),
+        sa.Column("settles_at", sa.BigInteger),
+        sa.Column("created_at", sa.BigInteger, nullable=False),
+        sa.Column("updated_at", sa.BigInteger, nullable=False),
+        sqlite_autoincrement=True,
+    )
+    op.create_index("ix_ach_charges_account_id_id", "ach_charges", ["account_id", "id"])
+    op.create_index("ix_ach_charges_replay", "ach_charges", ["account_id", "request_digest"])
 
 
 def downgrade() -> None:
+    op.drop_table("ach_charges")
     op.drop_table("refunds")
     op.drop_table("charges")
     with op.batch_alter_table("cards") as batch:
