@@ -11,7 +11,7 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from openarc.dashboard import routes as pages
+from openarc.dashboard import customers, pages, signin
 
 __all__ = ["routes"]
 
@@ -21,23 +21,23 @@ def _route(path: str, endpoint: object, name: str, method: str = "GET") -> Route
 
 
 routes: list[BaseRoute] = [
-    _route("/dashboard", pages.index, "dashboard_index"),
+    _route("/dashboard", signin.index, "dashboard_index"),
     Mount(
         "/dashboard",
         name="dashboard",
         routes=[
-            _route("/", pages.index, "index"),
-            _route("/signin", pages.signin_form, "signin"),
-            _route("/signin", pages.signin, "signin_post", "POST"),
-            _route("/signout", pages.signout, "signout", "POST"),
-            _route("/customers", pages.customer_list, "customers"),
-            _route("/customers", pages.customer_create, "customers_post", "POST"),
-            _route("/customers/new", pages.customer_new, "customer_new"),
-            _route("/customers/{customer_id}", pages.customer_detail, "customer"),
-            _route("/customers/{customer_id}/edit", pages.customer_edit, "customer_edit"),
-            _route("/customers/{customer_id}/edit", pages.customer_update, "customer_edit_post", "POST"),
-            _route("/customers/{customer_id}/delete", pages.customer_confirm_delete, "customer_delete"),
-            _route("/customers/{customer_id}/delete", pages.customer_delete, "customer_delete_post", "POST"),
+            _route("/", signin.index, "index"),
+            _route("/signin", signin.signin_form, "signin"),
+            _route("/signin", signin.signin, "signin_post", "POST"),
+            _route("/signout", signin.signout, "signout", "POST"),
+            _route("/customers", customers.customer_list, "customers"),
+            _route("/customers", customers.customer_create, "customers_post", "POST"),
+            _route("/customers/new", customers.customer_new, "customer_new"),
+            _route("/customers/{customer_id}", customers.customer_detail, "customer"),
+            _route("/customers/{customer_id}/edit", customers.customer_edit, "customer_edit"),
+            _route("/customers/{customer_id}/edit", customers.customer_update, "customer_edit_post", "POST"),
+            _route("/customers/{customer_id}/delete", customers.customer_confirm_delete, "customer_delete"),
+            _route("/customers/{customer_id}/delete", customers.customer_delete, "customer_delete_post", "POST"),
             Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
             Route("/{path:path}", pages.not_found, methods=["GET", "POST"], include_in_schema=False),
         ],

@@ -1,0 +1,183 @@
+"""The machinery every dashboard page runs on; the pages themselves are in the modules
+named after what they show (``signin``, ``customers``, ``charges``).
+
+Each handler is wrapped by ``page``, which reads the session, refuses a POST without
+a valid CSRF token (403) before anything else happens, resolves the merchant from the
+session on every request (a revoked key ends the session), and turns ``errors.*``
+into HTML error pages.  The ``/v1`` API knows nothing of any of this: it reads only
+``Authorization: Bearer``.  A handler parses, makes one service call and renders.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from openarc import errors
+from openarc.context import AppContext
+from openarc.dashboard import forms
+from openarc.dashboard.session import Session, Sessions
+from openarc.services import accounts
+from openarc.services.accounts import Account
+from openarc.services.installation import Secrets
+
+log = logging.getLogger("openarc.dashboard")
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals.update(FIELDS=forms.FIELDS, BRANDS=forms.BRANDS)
+
+#: Every asset is ours (no CDN, no inline script or style); pages are never framed or cached.
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+#: Messages a redirect may ask a page to show (by code, so nothing from the URL is echoed).
+NOTICES = {
+    "created": "Customer created.",
+    "saved": "Changes saved.",
+    "deleted": "Customer deleted.",
+    "signed_out": "You have signed out.",
+    "ended": "Your session has ended. Sign in again.",
+}
+
+STATUS: dict[type[errors.OpenArcError], tuple[int, str]] = {
+    errors.BadRequest: (400, "Bad request"),
+    errors.NotFound: (404, "Not found"),
+    errors.Conflict: (409, "Conflict"),
+    errors.TooLarge: (413, "Too large"),
+    errors.UnsupportedMediaType: (415, "Unsupported form encoding"),
+}
+
+
+@lru_cache(maxsize=8)
+def _sessions(root: bytes) -> Sessions:
+    secrets = Secrets(root)
+    return Sessions(secrets.derive("dashboard-session"), secrets.derive("dashboard-csrf"))
+
+
+@dataclass
+class View:
+    """What a handler gets: the request, the app context, the session and the merchant."""
+
+    request: Request
+    ctx: AppContext
+    sessions: Sessions
+    session: Session | None
+    account: Account | None = None
+    form: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def merchant(self) -> Account:
+        assert self.account is not None
+        return self.account
+
+    async def call(self, fn: Callable[..., Any], /, *args: object, **kwargs: object) -> Any:
+        return await self.ctx.call(fn, self.ctx.db, *args, **kwargs)
+
+    def url(self, name: str, query: dict[str, str] | None = None, **params: str) -> str:
+        url = str(self.request.url_for(name, **params))
+        return f"{url}?{urlencode(query)}" if query else url
+
+    def render(self, template: str, status: int = 200, **context: object) -> Response:
+        notice = NOTICES.get(self.request.query_params.get("notice", ""))
+        values = {
+            "account": self.account,
+            "csrf_token": self.sessions.csrf_token(self.session) if self.session else "",
+            "notice": notice,
+            **context,
+        }
+        return templates.TemplateResponse(self.request, template, values, status_code=status)
+
+    def redirect(self, name: str, query: dict[str, str] | None = None, **params: str) -> Response:
+        return RedirectResponse(self.url(name, query, **params), status_code=303)
+
+
+Handler = Callable[[View], Awaitable[Response]]
+
+
+def error_page(view: View, status: int, title: str, message: str) -> Response:
+    return view.render("error.html", status, title=title, message=message)
+
+
+def page(*, signed_in: bool = True) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            ctx = request.app.state.ctx
+            sessions = _sessions(ctx.secrets.root)
+            view = View(request, ctx, sessions, sessions.read(request))
+            response = await _run(view, handler, signed_in)
+            response.headers.update(HEADERS)
+            return response
+
+        endpoint.__name__ = handler.__name__
+        return endpoint
+
+    return wrap
+
+
+async def _run(view: View, handler: Handler, signed_in: bool) -> Response:
+    try:
+        if view.request.method == "POST":
+            view.form = await forms.read_form(view.request, view.ctx.settings.max_body_bytes)
+            # Before anything else: a post that did not come from our own form changes nothing.
+            if not view.sessions.csrf_ok(view.session, view.form.get("csrf_token")):
+                return error_page(
+                    view, 403, "Form refused",
+                    "This form has expired or did not come from this dashboard. Go back, reload the page and "
+                    "try again.",
+                )
+        if signed_in:
+            if view.session is None or view.session.digest is None:
+                return view.redirect("dashboard:signin", _next(view.request))
+            try:
+                view.account = await view.ctx.call(
+                    accounts.account_of_digest, view.ctx.db, view.session.digest, now=view.ctx.clock.now())
+            except errors.Unauthenticated:  # the key was revoked since sign-in
+                response = view.redirect("dashboard:signin", {"notice": "ended"})
+                view.sessions.clear(view.request, response)
+                return response
+        return await handler(view)
+    except Exception as exc:
+        found = errors.nearest(STATUS, exc) if isinstance(exc, errors.OpenArcError) else None
+        if found is not None:
+            status, title = found
+            return error_page(view, status, title, exc.message or "That page does not exist.")  # type: ignore[attr-defined]
+        # Logged with its traceback for the operator; the page says only that it failed.
+        log.exception("unhandled error on %s %s", view.request.method, view.request.url.path)
+        return error_page(view, 500, "Something went wrong", "The server failed to handle this request.")
+
+
+def _next(request: Request) -> dict[str, str]:
+    if request.method != "GET":
+        return {}
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return {"next": target}
+
+
+def safe_next(view: View, target: str) -> str | None:
+    """Only a path inside the dashboard: never another host (no open redirect)."""
+    base = view.request.url_for("dashboard_index").path + "/"
+    if target.startswith(base) and "\\" not in target and "//" not in target and target.isprintable():
+        return target
+    return None
+
+
+@page(signed_in=False)
+async def not_found(view: View) -> Response:
+    return error_page(view, 404, "Not found", "That page does not exist.")
