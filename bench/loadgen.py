@@ -46,6 +46,18 @@ request = function()
 end
 """
 
+POSTS_LUA = r"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "Bearer %(key)s"
+local paths = {%(paths)s}
+local i = 0
+request = function()
+  i = i %% #paths + 1
+  return wrk.format(nil, paths[i], nil, "%(body)s")
+end
+"""
+
 _LATENCY = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 _RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
 _NON2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
@@ -76,6 +88,14 @@ def lua_paths(workdir: Path, name: str, key: str, paths: list[str]) -> Path:
     path = workdir / f"{name}.lua"
     quoted = ", ".join('"' + p.replace('"', "") + '"' for p in paths)
     path.write_text(PATHS_LUA % {"key": key, "paths": quoted})
+    return path
+
+
+def lua_posts(workdir: Path, name: str, key: str, paths: list[str], body: str) -> Path:
+    """POSTs of one form ``body`` to ``paths`` in turn."""
+    path = workdir / f"{name}.lua"
+    quoted = ", ".join('"' + p.replace('"', "") + '"' for p in paths)
+    path.write_text(POSTS_LUA % {"key": key, "paths": quoted, "body": body.replace('"', "")})
     return path
 
 

@@ -164,7 +164,7 @@ def drop_database(url: str, postgres_url: str) -> None:
 def openarc(engine: str, size: int, args: argparse.Namespace, workdir: Path) -> list[Row]:
     """Seed once, then serve the same database with each worker count in turn."""
     url = fresh_database(engine, workdir, args.postgres_url, f"{engine}_{size}")
-    key, sample, took = seeding.seed(url, size)
+    key, sample, took, fixture = seeding.seed(url, size)
     print(f"  seeded {size:,} customers on {engine} in {took:.1f} s", flush=True)
     scenarios: list[tuple[str, Path]] = []
     if sample:
@@ -176,6 +176,12 @@ def openarc(engine: str, size: int, args: argparse.Namespace, workdir: Path) -> 
     if size >= 25_000:
         scenarios.append(("list page 1000", loadgen.lua_paths(workdir, "deep", key, ["/v1/customers?limit=25&page=1000"])))
     scenarios.append(("create", loadgen.lua_create(workdir, key)))
+    # Charges beside customer create, in the same run: a charge of the customer's default
+    # card, and one-cent refunds spread over settled charges.
+    scenarios.append(("charge create", loadgen.lua_posts(
+        workdir, "charge", key, ["/v1/charges"], f"amount=1000&currency=usd&customer_id={fixture.customer_id}")))
+    scenarios.append(("refund", loadgen.lua_posts(
+        workdir, "refund", key, [f"/v1/charges/{c}/refunds" for c in fixture.settled_charge_ids], "amount=1")))
     rows: list[Row] = []
     try:
         for workers in args.workers:
@@ -238,6 +244,19 @@ def table(rows: list[Row], ceiling_rps: float) -> str:
     return "\n".join(lines)
 
 
+def charge_ratios(rows: list[Row]) -> str:
+    """Charge create and refund against customer create, per server (same run, same server)."""
+    lines = ["| subject | charge create / customer create | refund / customer create |", "|---|---:|---:|"]
+    by_subject: dict[str, dict[str, float]] = {}
+    for r in rows:
+        by_subject.setdefault(r.subject, {})[r.scenario] = r.result.rps
+    for subject, rps in by_subject.items():
+        if rps.get("create") and "charge create" in rps:
+            lines.append(f"| {subject} | {rps['charge create'] / rps['create']:.2f}× | "
+                         f"{rps.get('refund', 0) / rps['create']:.2f}× |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000")
@@ -283,6 +302,7 @@ def main() -> int:
         "",
         table(ceilings + rows, ceiling_rps),
     ])
+    report += "\n\n" + charge_ratios(rows)
     print("\n" + report)
     if args.output:
         args.output.write_text(report + "\n")

@@ -5,13 +5,45 @@ from __future__ import annotations
 import random
 import string
 import time
+from dataclasses import dataclass
 
 from openarc.config import Settings
-from openarc.context import build_context
-from openarc.services import accounts
+from openarc.context import AppContext, build_context
+from openarc.services import accounts, cards, charges, customers
 from openarc.services.customers import invoice_prefix
 
 BATCH = 20_000
+#: Settled charges the refund scenario spreads its refunds over (each can take ~10^8 one-cent refunds).
+REFUNDABLE = 100
+DAY = 86_400
+
+
+@dataclass(frozen=True)
+class ChargeFixture:
+    """What the charge scenarios need: a customer with a default card, and settled charges."""
+
+    customer_id: str
+    settled_charge_ids: list[str]
+
+
+def seed_charges(ctx: AppContext, account_id: int) -> ChargeFixture:
+    """Through OpenArc's own services (not HTTP): a customer with a card, and ``REFUNDABLE``
+    charges of the largest amount made two days ago, so settled by now."""
+    now = ctx.clock.now()
+    key = ctx.secrets.derive("card-fingerprints")
+    token = cards.tokenize(ctx.db, account_id, {
+        "card_source": "INTERNET", "card_number": "4012000098765439", "exp_month": "12", "exp_year": "2035",
+        "cvv": "999"}, fingerprint_key=key, now=now, today=ctx.clock.year_month(), ttl=600)
+    customer = customers.create(ctx.db, account_id, {"name": "Charged Customer"}, now=now)
+    customers.update(ctx.db, account_id, customer.id, {}, now=now, token_id=token.id)
+    values, source = charges.clean({"amount": 99_999_999, "currency": "usd"}, token_id=None,
+                                   customer_id=customer.id, card_id=None)
+    made = []
+    with ctx.db.raw.write() as raw:
+        for _ in range(REFUNDABLE):
+            made.append(charges.create(raw, account_id, values, source, created_by="bench", fingerprint_key=key,
+                                       now=now - 2 * DAY, today=ctx.clock.year_month(), cutoff_minutes=0))
+    return ChargeFixture(ctx.ids.customer.encode(customer.id), [ctx.ids.charge.encode(c.id) for c in made])
 
 
 def _letters(n: int) -> str:
@@ -36,10 +68,11 @@ COLUMNS = ("account_id, name, email, description, send_email_address, cc_email_a
            "city, state, zip, phone, country, invoice_prefix, created_at, updated_at")
 
 
-def seed(database_url: str, count: int) -> tuple[str, list[tuple[str, str]], float]:
-    """Create merchant 'bench' with ``count`` customers.
+def seed(database_url: str, count: int) -> tuple[str, list[tuple[str, str]], float, ChargeFixture]:
+    """Create merchant 'bench' with ``count`` customers (and the charge scenarios' fixture).
 
-    Returns its key, (public id, email) of 1,000 random customers, and the seconds it took.
+    Returns its key, (public id, email) of 1,000 random customers, the seconds it took, and
+    the charge fixture.
     """
     started = time.perf_counter()
     ctx = build_context(Settings(database_url=database_url))
@@ -84,6 +117,7 @@ def seed(database_url: str, count: int) -> tuple[str, list[tuple[str, str]], flo
             raw_conn.close()
         keys = [rng.randint(low, high) for _ in range(1000)] if count else []
         sample = [(ctx.ids.customer.encode(k), f"c{k - low}@example.com") for k in keys]
-        return issued.secret, sample, time.perf_counter() - started
+        took = time.perf_counter() - started
+        return issued.secret, sample, took, seed_charges(ctx, account_id)
     finally:
         ctx.db.dispose()

@@ -16,14 +16,14 @@ import httpx
 import pytest
 
 from conftest import ON_POSTGRES, Client, LiveServer, database_url, start_server, stop_server
+from factories import MASTERCARD, VISA, bank_account_body, card_form
 from openarc.api.app import create_app
 from openarc.cli import main
 from openarc.config import Settings
 from openarc.testing import OpenArc, SandboxError
 
 SAMPLE_PROJECT = Path(__file__).parent / "sample_project"
-CARD, CVV = "4012000098765439", "8531"
-MASTERCARD = "5146315000000055"
+CVV = "8531"
 FROZEN_AT = 1_700_000_000  # 2023-11-14
 
 
@@ -35,19 +35,14 @@ def sandbox(settings: Settings) -> Iterator[Client]:
         yield c
 
 
-def token_form(number: str = CARD, cvv: str = CVV) -> dict[str, str]:
-    return {"card_source": "INTERNET", "card_number": number, "exp_month": "04", "exp_year": "2031", "cvv": cvv}
-
-
 def test_reset_wipes_one_merchants_data_and_keeps_its_key(sandbox: Client) -> None:
     a, b = sandbox.a.headers, sandbox.b.headers
     first = sandbox.post("/v1/customers", headers=a, data={"name": "John Smith"}).json()["data"]
-    token = sandbox.post("/v1/tokens", headers=a, data=token_form()).json()["data"]["id"]
+    token = sandbox.post("/v1/tokens", headers=a, data=card_form(cvv=CVV)).json()["data"]["id"]
     assert sandbox.patch(f"/v1/customers/{first['id']}", headers=a, data={"token_id": token}).status_code == 200
-    bank = {"account_number": "123432575352", "routing_number": "123345349", "first_name": "John",
-            "last_name": "Smith", "account_type": "Personal Savings", "sec_code": "WEB", "customer_id": first["id"]}
+    bank = bank_account_body(customer_id=first["id"])
     assert sandbox.post("/v1/bankaccounts", headers=a, data=bank).status_code == 201
-    sandbox.post("/v1/tokens", headers=a, data=token_form(MASTERCARD))  # an unattached token
+    sandbox.post("/v1/tokens", headers=a, data=card_form(MASTERCARD, cvv=CVV))  # an unattached token
     replayed = {**a, "Idempotency-Key": "same-key-in-every-test"}
     assert sandbox.post("/v1/customers", headers=replayed, data={"name": "Kept Once"}).status_code == 201
     theirs = sandbox.post("/v1/customers", headers=b, data={"name": "Jane Roe"}).json()["data"]
@@ -71,8 +66,8 @@ def test_reset_wipes_one_merchants_data_and_keeps_its_key(sandbox: Client) -> No
 
 def test_the_request_log_shows_what_was_sent_without_secrets(sandbox: Client) -> None:
     a = sandbox.a.headers
-    assert sandbox.post("/v1/tokens", headers=a, data=token_form()).status_code == 201
-    assert sandbox.post("/v1/tokens", headers=a, json={**token_form(MASTERCARD), "exp_month": 13}).status_code == 422
+    assert sandbox.post("/v1/tokens", headers=a, data=card_form(cvv=CVV)).status_code == 201
+    assert sandbox.post("/v1/tokens", headers=a, json=card_form(MASTERCARD, cvv=CVV, exp_month=13)).status_code == 422
     # A card number under a key no rule knows, spaced as people type it, is caught too.
     sandbox.post("/v1/customers", headers=a, json={"name": "John Smith", "note": "card 4012 0000 9876 5439"})
     sandbox.get("/v1/customers", headers={"Authorization": "Bearer oa_sk_wrongwrongwrong"})
@@ -80,7 +75,7 @@ def test_the_request_log_shows_what_was_sent_without_secrets(sandbox: Client) ->
 
     log = sandbox.get("/_openarc/requests", headers=a).json()["data"]
     text = json.dumps(log)
-    for secret in (CARD, MASTERCARD, "4012 0000 9876 5439", sandbox.a.key, sandbox.b.key, "oa_sk_"):
+    for secret in (VISA, MASTERCARD, "4012 0000 9876 5439", sandbox.a.key, sandbox.b.key, "oa_sk_"):
         assert secret not in text
     # Request ids and timestamps are digit runs that may hold the CVV's digits by chance: look for it
     # as a value of its own.
@@ -120,8 +115,8 @@ def test_the_clock_drives_timestamps_readable_texts_and_token_expiry(sandbox: Cl
     assert found["readable_created_at"] == "3 days ago" and found["created_at"] == FROZEN_AT
 
     ttl = sandbox.app.state.ctx.settings.token_ttl_seconds
-    fresh = sandbox.post("/v1/tokens", headers=a, data=token_form()).json()["data"]["id"]
-    stale = sandbox.post("/v1/tokens", headers=a, data=token_form(MASTERCARD)).json()["data"]["id"]
+    fresh = sandbox.post("/v1/tokens", headers=a, data=card_form(cvv=CVV)).json()["data"]["id"]
+    stale = sandbox.post("/v1/tokens", headers=a, data=card_form(MASTERCARD, cvv=CVV)).json()["data"]["id"]
     sandbox.post("/_openarc/clock/advance", headers=a, json={"seconds": ttl - 1})
     assert sandbox.patch(f"/v1/customers/{customer['id']}", headers=a, data={"token_id": fresh}).status_code == 200
     sandbox.post("/_openarc/clock/advance", headers=a, json={"seconds": 2})
@@ -181,11 +176,11 @@ def test_openarc_serve_sandbox_and_the_handle(tmp_path: Path) -> None:
         assert "Sandbox controls on" in server.output()
         arc = OpenArc(server.url, server.first_key)
         assert arc.freeze(FROZEN_AT) == FROZEN_AT
-        r = httpx.post(f"{arc.url}/v1/customers", headers=arc.headers, data=token_form() | {"name": "John Smith"})
+        r = httpx.post(f"{arc.url}/v1/customers", headers=arc.headers, data=card_form(cvv=CVV, name="John Smith"))
         assert r.json()["data"]["created_at"] == FROZEN_AT
         assert arc.advance(60) == FROZEN_AT + 60
         [entry] = arc.requests()
-        assert entry["request"]["body"]["card_number"] == "[redacted]" and CARD not in json.dumps(entry)
+        assert entry["request"]["body"]["card_number"] == "[redacted]" and VISA not in json.dumps(entry)
         assert arc.reset()["customers"] == 1
         assert arc.requests() == [] and arc.now() > FROZEN_AT + 86_400
         with pytest.raises(SandboxError):
@@ -210,4 +205,4 @@ def test_a_sample_project_with_only_the_plugin_and_the_sdk(tmp_path: Path) -> No
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 passed" in result.stdout
+    assert "4 passed" in result.stdout

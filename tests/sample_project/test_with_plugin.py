@@ -29,3 +29,14 @@ def test_the_next_test_starts_empty(openarc):
 def test_and_so_does_the_one_after(openarc):
     payarc = Payarc(bearer_token=openarc.key, base_url=openarc.url)
     assert asyncio.run(payarc.customers["list"]())["customers"] == []
+
+
+def test_charge_settle_and_refund(openarc):
+    payarc = Payarc(bearer_token=openarc.key, base_url=openarc.url)
+    customer = asyncio.run(payarc.customers["create"]({"name": "John Doe", "cards": [
+        {"card_source": "INTERNET", "card_number": "4012000098765439", "exp_month": "03", "exp_year": "2031",
+         "cvv": "999"}]}))
+    charge = asyncio.run(customer["charges"]["create"]({"amount": 1500, "currency": "usd"}))
+    assert openarc.settle() == {"settled": 1, "ach_settled": 0}
+    refunded = asyncio.run(payarc.charges["create_refund"](charge["object_id"]))
+    assert (refunded["status"], refunded["amount_refunded"]) == ("refunded", 1500)

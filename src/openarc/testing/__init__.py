@@ -68,9 +68,10 @@ class OpenArc:
         """The last requests made with this key (and those with no valid key), newest first, redacted."""
         return self._control("GET", f"requests?limit={limit}")  # type: ignore[return-value]
 
-    def settle(self) -> int:
-        """Settle this merchant's captured charges now, as the daily cut-off would; how many."""
-        return self._control("POST", "settle")["settled"]  # type: ignore[index]
+    def settle(self) -> dict[str, int]:
+        """Settle this merchant's captured card charges and ACH charges now, as the daily
+        cut-off would; how many of each (``{"settled": n, "ach_settled": m}``)."""
+        return self._control("POST", "settle")  # type: ignore[return-value]
 
     def now(self) -> int:
         return self._control("GET", "clock")["now"]  # type: ignore[index]
