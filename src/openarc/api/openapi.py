@@ -1,19 +1,26 @@
-"""The OpenAPI 3.1 document, built from the same rules the services enforce.
+"""The OpenAPI 3.1 document: a walk over the app's routes, collecting the operation each
+handler declares beside itself (``api.routes.operation``).
 
-Field schemas come from ``services.customers.RULES`` so the document cannot drift
-from validation; both request encodings and every error response are described.
+Here: the field schemas, built from the same ``services.*.RULES`` the services validate
+with (so the document cannot drift from validation), the parameters operations share,
+the error responses, and ``document(routes)``.  Response bodies are ``api.schemas``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cache
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from starlette.routing import BaseRoute, Mount, Route
+
 from openarc import __version__
-from openarc.api.render import CUSTOMER_INCLUDES
-from openarc.services import bank_accounts, cards, customers
+from openarc.api import schemas
+from openarc.api.routes import Body, Operation, Resource, operation_of
 from openarc.services import validation as v
+
+log = logging.getLogger("openarc.api")
 
 # Structured checks, as the trimmed value must match them (lengths are spelled in).
 _PATTERNS = {
@@ -113,259 +120,219 @@ def field_schema(rule: v.Text, *, form: bool = False) -> dict[str, object]:
     return {"anyOf": variants}
 
 
-def input_schema(rules: dict[str, v.Text], description: str, *, form: bool = False,
-                 **extra: dict[str, object]) -> dict[str, object]:
+def input_schema(rules: v.Rules, description: str, *, form: bool = False,
+                 extra: Mapping[str, dict[str, object]] | None = None) -> dict[str, object]:
     return {
         "type": "object",
-        "properties": {**{name: field_schema(rule, form=form) for name, rule in rules.items()}, **extra},
+        "properties": {**{name: field_schema(rule, form=form) for name, rule in rules.items()}, **(extra or {})},
         "required": [name for name, rule in rules.items() if rule.required],
         "additionalProperties": True,
         "description": description,
     }
 
 
-def _body(schema: str, required: bool = False) -> dict[str, object]:
-    ref = {"schema": {"$ref": f"#/components/schemas/{schema}"}}
-    form = {"schema": {"$ref": f"#/components/schemas/{schema}Form"}}
-    return {"required": required, "content": {"application/json": ref, "application/x-www-form-urlencoded": form}}
 
 
-def _error(description: str, schema: str) -> dict[str, object]:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+# ---------------------------------------------------------------------------- parameters
 
-
-ERRORS = {
-    "400": _error("Malformed request: body, id or include", "Error"),
-    "401": _error("Missing, unknown or revoked API key", "Unauthenticated"),
-    "404": _error("No such object for this merchant", "Error"),
-    "409": _error("Refused: an invalid, expired or declined card; a used, expired or unknown token; "
-                  "a default card that is not the customer's", "Error"),
-    "405": _error("Method not allowed on this path", "Error"),
-    "413": _error("Body over the size limit", "Error"),
-    "415": _error("Body in an unsupported encoding", "Error"),
-    "422": _error("Validation failed; `errors` names each field", "ValidationError"),
-}
-
-
-def _responses(success: dict[str, object], *codes: str) -> dict[str, object]:
-    return {**success, **{code: {"$ref": f"#/components/responses/E{code}"} for code in codes}}
-
-
-def _ok(description: str, schema: str) -> dict[str, object]:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
-
-
-_BODY = _body("CustomerInput")
-_CREATE_BODY = _body("CustomerCreateInput")
 _PAGE_NUMBER = {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}
-_REF: dict[str, object] = {"anyOf": [{"type": "string"}, _NULL]}
-_FORM_REF: dict[str, object] = {"type": "string"}
+#: ``limit`` and ``page`` of a paginated list (a body on the GET is read as well: spec §4.3).
+PAGING: tuple[dict[str, object], ...] = (
+    {"name": "limit", "in": "query", "schema": _PAGE_NUMBER, "description": "Page size (default 25, capped at 100)"},
+    {"name": "page", "in": "query", "schema": _PAGE_NUMBER},
+)
+
+
+def exact_match(names: Sequence[str]) -> list[dict[str, object]]:
+    """Query parameters that filter a list to the objects whose field equals the value."""
+    return [{"name": k, "in": "query", "schema": {"type": "string"}, "description": f"Exact match on {k}"}
+            for k in names]
+
+
+def include(available: Sequence[str]) -> dict[str, object]:
+    """``?include=a,b``: extra includes, comma-separated (render.includes; an unknown one is a 400)."""
+    one = "|".join(available)
+    return {
+        "name": "include",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "pattern": rf"^[ \t\n\r\x0b\x0c,]*(?:(?:{one})(?:{_WS},[ \t\n\r\x0b\x0c,]*(?:{one}))*)?[ \t\n\r\x0b\x0c,]*$"},
+        "description": f"Comma-separated extra includes: {', '.join(available)}",
+    }
+
+
 # An id is any text but a bare number (which answers 400, "Only Hashed ID's allowed.").
 _ID_SCHEMA = {"type": "string", "pattern": "[^0-9]"}
-_ID = {"name": "customer_id", "in": "path", "required": True, "schema": _ID_SCHEMA, "description": "Customer id (16-character hash)"}
-_ONE_INCLUDE = "|".join(CUSTOMER_INCLUDES)
-_INCLUDE = {
-    "name": "include",
-    "in": "query",
-    "required": False,
-    "schema": {"type": "string", "pattern": rf"^[ \t\n\r\x0b\x0c,]*(?:(?:{_ONE_INCLUDE})(?:{_WS},[ \t\n\r\x0b\x0c,]*(?:{_ONE_INCLUDE}))*)?[ \t\n\r\x0b\x0c,]*$"},
-    "description": f"Comma-separated extra includes: {', '.join(CUSTOMER_INCLUDES)}",
-}
+_PATH_PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
 
 
-def _customer_schema() -> dict[str, object]:
-    nullable_text = {"type": ["string", "null"]}
-    props: dict[str, object] = {
-        "object": {"const": "customer"},
-        "customer_id": {"type": "string"},
-        "id": {"type": "string"},
-        "real_id": {"type": "integer"},
-        **{name: nullable_text for name in customers.RULES},
-        "payment_overdue": {"type": ["integer", "null"]},
-        "source_id": nullable_text,
-        "created_at": {"type": "integer", "description": "Unix seconds"},
-        "updated_at": {"type": "integer", "description": "Unix seconds"},
-        "readable_created_at": {"type": "string"},
-        "readable_updated_at": {"type": "string"},
-        "invoice_prefix": {"type": "string", "pattern": "^[A-Z0-9]{4,}$"},
-        **{name: {"$ref": "#/components/schemas/Included"} for name in ("card", "bank_account", "charge")},
+def _path_parameters(path: str) -> list[dict[str, object]]:
+    """Every ``{name}`` of a path: OpenArc puts only ids in paths (``{customer_id}``)."""
+    found = []
+    for name in _PATH_PARAMETER.findall(path):
+        if not name.endswith("_id"):
+            raise ValueError(f"{path}: {{{name}}} is not an id; teach api.openapi._path_parameters its schema")
+        noun = name.removesuffix("_id").replace("_", " ").capitalize()
+        found.append({"name": name, "in": "path", "required": True, "schema": _ID_SCHEMA,
+                      "description": f"{noun} id (16-character hash)"})
+    return found
+
+
+# ---------------------------------------------------------------------------- bodies and answers
+
+_REF: dict[str, object] = {"anyOf": [{"type": "string"}, _NULL]}
+_FORM_REF: dict[str, object] = {"type": "string"}
+
+
+def _inputs(body: Body) -> dict[str, dict[str, object]]:
+    """A body's two components: JSON (``schema``) and form (``schema + "Form"``)."""
+    return {
+        body.schema: input_schema(body.rules, body.description, extra=dict.fromkeys(body.refs, _REF)),
+        body.schema + "Form": input_schema(body.rules, body.description, form=True,
+                                           extra=dict.fromkeys(body.refs, _FORM_REF)),
     }
-    return {"type": "object", "properties": props, "required": list(props)}
 
 
-@cache
-def document() -> dict[str, Any]:
-    auth_errors = ("400", "401", "413", "415", "422")
+def _request_body(body: Body) -> dict[str, object]:
+    json = {"schema": schemas.ref(body.schema)}
+    form = {"schema": schemas.ref(body.schema + "Form")}
+    return {"required": body.required,
+            "content": {"application/json": json, "application/x-www-form-urlencoded": form}}
+
+
+def _json(schema: dict[str, object]) -> dict[str, object]:
+    return {"application/json": {"schema": schema}}
+
+
+def _error(status: int, description: str) -> dict[str, object]:
+    """An Apiato error body whose ``status_code`` is this answer's status."""
+    schema: dict[str, object] = {"allOf": [schemas.ref("Error"), {"properties": {"status_code": {"const": status}}}]}
+    return {"description": description, "content": _json(schema)}
+
+
+ERRORS: dict[int, dict[str, object]] = {
+    400: _error(400, "Malformed request: body, id or include"),
+    401: {"description": "Missing, unknown or revoked API key", "content": _json(schemas.ref("Unauthenticated"))},
+    404: _error(404, "No such object for this merchant"),
+    405: {"description": "Method not allowed on this path", "content": _json(schemas.ref("MethodNotAllowed"))},
+    409: _error(409, "Refused: an invalid, expired or declined card; a used, expired or unknown token; "
+                     "a default card that is not the customer's"),
+    413: _error(413, "Body over the size limit"),
+    415: _error(415, "Body in an unsupported encoding"),
+    422: {"description": "Validation failed; `errors` names each field", "content": _json(schemas.ref("ValidationError"))},
+    429: {**_error(429, "Too many requests with this API key (api.middleware.RateLimitMiddleware)"),
+          "headers": {"Retry-After": {"description": "Seconds until the next request can succeed",
+                                      "schema": {"type": "integer"}}}},
+}
+#: Answered for every route under /v1 by middleware, before any handler: not declared per operation.
+_EVERY_API_ERROR = (429,)
+API_PREFIX = "/v1/"
+
+
+def _operation(op: Operation, path: str) -> dict[str, Any]:
+    success: dict[str, object] = {"description": op.ok.description}
+    if op.ok.schema is not None:
+        if op.ok.schema not in schemas.COMPONENTS:
+            raise ValueError(f"{op.operation_id}: no response schema {op.ok.schema!r} in api.schemas.COMPONENTS")
+        success["content"] = _json(schemas.ref(op.ok.schema))
+    codes = {*op.errors, *(_EVERY_API_ERROR if path.startswith(API_PREFIX) else ())}
+    unknown = codes - ERRORS.keys()
+    if unknown:
+        raise ValueError(f"{op.operation_id}: no error response for {sorted(unknown)} in api.openapi.ERRORS")
+    out: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary}
+    if op.description:
+        out["description"] = op.description
+    if op.parameters:
+        out["parameters"] = list(op.parameters)
+    if op.body is not None:
+        out["requestBody"] = _request_body(op.body)
+    out["responses"] = {str(op.ok.status): success,
+                        **{str(code): {"$ref": f"#/components/responses/E{code}"} for code in sorted(codes)}}
+    return out
+
+
+# ---------------------------------------------------------------------------- the walk
+
+
+class UndeclaredOperation(LookupError):
+    """Routes under /v1 whose handlers declare no operation (see ``document``)."""
+
+
+Declared = tuple[str, str, Operation]
+
+
+def operations(routes: Sequence[BaseRoute], prefix: str = "") -> tuple[list[Declared], list[str]]:
+    """Every declared ``(path, method, operation)`` in the router's order, and every
+    ``"METHOD /v1/path"`` that declares none (routes outside /v1 need not declare)."""
+    found: list[Declared] = []
+    missing: list[str] = []
+    for route in routes:
+        if isinstance(route, Mount):
+            more, unknown = operations(route.routes, prefix + route.path)
+            found += more
+            missing += unknown
+            continue
+        if not isinstance(route, Route) or not route.include_in_schema:
+            continue
+        path = prefix + route.path
+        handlers = route.handlers if isinstance(route, Resource) else {}
+        for method in handlers or sorted(route.methods or ("*",)):
+            op = operation_of(handlers[method]) if method in handlers else None
+            if op is not None:
+                found.append((path, method.lower(), op))
+            elif path.startswith(API_PREFIX) and method != "HEAD":
+                missing.append(f"{method} {path}")
+    return found, missing
+
+
+def document(routes: Sequence[BaseRoute], *, strict: bool = True) -> dict[str, Any]:
+    """The OpenAPI document of an app's routes (``app.routes``).
+
+    A /v1 route without a declared operation raises ``UndeclaredOperation`` (so a test
+    fails, naming it); with ``strict=False`` (the server's /openapi.json, which one
+    half-finished route must not take offline: every readiness probe polls it) it is
+    left out but named under ``info["x-undeclared-operations"]`` and logged, never
+    dropped silently.
+    """
+    declared, missing = operations(routes)
+    if missing and strict:
+        raise UndeclaredOperation(
+            f"no OpenAPI operation declared for {', '.join(missing)}: route it with api.routes.resource() "
+            "and declare each handler with @operation(...) (see api/routes/__init__.py)"
+        )
+    if missing:
+        log.warning("OpenAPI document leaves out undeclared operations: %s", ", ".join(missing))
+    paths: dict[str, dict[str, Any]] = {}
+    inputs: dict[str, dict[str, object]] = {}
+    ids: set[str] = set()
+    for template, method, op in declared:
+        path = _PATH_PARAMETER.sub(r"{\1}", template)  # OpenAPI has no ``{id:int}`` convertors
+        item = paths.setdefault(path, {})
+        if not item and (params := _path_parameters(path)):
+            item["parameters"] = params
+        if method in item or op.operation_id in ids:
+            raise ValueError(f"{method.upper()} {path} ({op.operation_id}) is declared twice")
+        ids.add(op.operation_id)
+        item[method] = _operation(op, path)
+        for name, schema in (_inputs(op.body) if op.body else {}).items():
+            if inputs.setdefault(name, schema) != schema:
+                raise ValueError(f"{op.operation_id}: a different body is already published as {name!r}")
+    info: dict[str, object] = {
+        "title": "OpenArc",
+        "version": __version__,
+        "description": "A wire-compatible implementation of PayArc's Customers API.",
+    }
+    if missing:
+        info["x-undeclared-operations"] = missing
     return {
         "openapi": "3.1.0",
-        "info": {
-            "title": "OpenArc",
-            "version": __version__,
-            "description": "A wire-compatible implementation of PayArc's Customers API.",
-        },
+        "info": info,
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
-        "paths": {
-            "/v1/customers": {
-                "post": {
-                    "operationId": "createCustomer",
-                    "summary": "Create a customer",
-                    "requestBody": _CREATE_BODY,
-                    "responses": _responses({"201": _ok("The new customer", "CustomerEnvelope")}, *auth_errors),
-                },
-                "get": {
-                    "operationId": "listCustomers",
-                    "summary": "List customers, newest first",
-                    "parameters": [
-                        {"name": "limit", "in": "query", "schema": _PAGE_NUMBER, "description": "Page size (default 25, capped at 100)"},
-                        {"name": "page", "in": "query", "schema": _PAGE_NUMBER},
-                        *({"name": k, "in": "query", "schema": {"type": "string"}, "description": f"Exact match on {k}"} for k in customers.FILTERS),
-                        _INCLUDE,
-                    ],
-                    "responses": _responses({"200": _ok("A page of customers", "CustomerPage")}, "400", "401", "422"),
-                },
-            },
-            "/v1/customers/{customer_id}": {
-                "parameters": [_ID],
-                "get": {
-                    "operationId": "retrieveCustomer",
-                    "summary": "Retrieve a customer",
-                    "parameters": [_INCLUDE],
-                    "responses": _responses({"200": _ok("The customer", "CustomerEnvelope")}, "400", "401", "404"),
-                },
-                "patch": {
-                    "operationId": "updateCustomer",
-                    "summary": "Update a customer (an empty string clears a field)",
-                    "requestBody": _BODY,
-                    "responses": _responses({"200": _ok("The updated customer", "CustomerEnvelope")},
-                                            *auth_errors, "404", "409"),
-                },
-                "delete": {
-                    "operationId": "deleteCustomer",
-                    "summary": "Delete a customer, its cards and its bank accounts",
-                    "responses": _responses({"204": {"description": "Deleted; empty body"}}, "400", "401", "404"),
-                },
-            },
-            "/v1/customers/{customer_id}/cards/{card_id}": {
-                "parameters": [_ID, {"name": "card_id", "in": "path", "required": True, "schema": _ID_SCHEMA}],
-                "delete": {
-                    "operationId": "deleteCustomerCard",
-                    "summary": "Detach and delete a customer's card",
-                    "responses": _responses({"204": {"description": "Deleted; empty body"}}, "400", "401", "404"),
-                },
-            },
-            "/v1/tokens": {
-                "post": {
-                    "operationId": "createToken",
-                    "summary": "Tokenize a card (single use; the number and CVV are never stored)",
-                    "requestBody": _body("TokenInput", required=True),
-                    "responses": _responses(
-                        {"201": _ok("The token and its card", "TokenEnvelope"), "409": {"$ref": "#/components/responses/E409"}},
-                        *auth_errors,
-                    ),
-                },
-            },
-            "/v1/bankaccounts": {
-                "post": {
-                    "operationId": "createBankAccount",
-                    "summary": "Create a bank account, bound to a customer when customer_id is given",
-                    "requestBody": _body("BankAccountInput", required=True),
-                    "responses": _responses({"201": _ok("The bank account", "BankAccountEnvelope")}, *auth_errors, "404"),
-                },
-            },
-            "/v1/bankaccounts/{bank_account_id}": {
-                "parameters": [{"name": "bank_account_id", "in": "path", "required": True, "schema": _ID_SCHEMA}],
-                "delete": {
-                    "operationId": "deleteBankAccount",
-                    "summary": "Delete a bank account",
-                    "responses": _responses({"204": {"description": "Deleted; empty body"}}, "400", "401", "404"),
-                },
-            },
-        },
+        "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "responses": {f"E{code}": body for code, body in ERRORS.items()},
-            "schemas": {
-                "CustomerInput": input_schema(
-                    customers.RULES, "Every field optional; unknown keys are ignored.",
-                    token_id=_REF, default_card_id=_REF,
-                ),
-                "CustomerCreateInput": input_schema(customers.RULES, "Every field optional; unknown keys are ignored."),
-                "CustomerCreateInputForm": input_schema(
-                    customers.RULES, "Every field optional; unknown keys are ignored.", form=True,
-                ),
-                "CustomerInputForm": input_schema(
-                    customers.RULES, "Every field optional; unknown keys are ignored.", form=True,
-                    token_id=_FORM_REF, default_card_id=_FORM_REF,
-                ),
-                "TokenInput": input_schema(cards.TOKEN_RULES, "A card; card_number must pass the Luhn check."),
-                "TokenInputForm": input_schema(cards.TOKEN_RULES, "A card; card_number must pass the Luhn check.", form=True),
-                "BankAccountInput": input_schema(bank_accounts.RULES, "A US bank account.", customer_id=_REF),
-                "BankAccountInputForm": input_schema(bank_accounts.RULES, "A US bank account.", form=True, customer_id=_FORM_REF),
-                "TokenEnvelope": {"type": "object", "properties": {"data": {"type": "object"}, "meta": {"$ref": "#/components/schemas/Meta"}}, "required": ["data", "meta"]},
-                "BankAccountEnvelope": {"type": "object", "properties": {"data": {"type": "object"}, "meta": {"$ref": "#/components/schemas/Meta"}}, "required": ["data", "meta"]},
-                "Customer": _customer_schema(),
-                "Included": {"type": "object", "properties": {"data": {"type": "array"}}, "required": ["data"]},
-                "Meta": {
-                    "type": "object",
-                    "properties": {"include": {"type": "array", "items": {"type": "string"}}, "custom": {"type": "array"}},
-                    "required": ["include", "custom"],
-                },
-                "CustomerEnvelope": {
-                    "type": "object",
-                    "properties": {"data": {"$ref": "#/components/schemas/Customer"}, "meta": {"$ref": "#/components/schemas/Meta"}},
-                    "required": ["data", "meta"],
-                },
-                "CustomerPage": {
-                    "type": "object",
-                    "properties": {
-                        "data": {"type": "array", "items": {"$ref": "#/components/schemas/Customer"}},
-                        "meta": {"$ref": "#/components/schemas/PageMeta"},
-                    },
-                    "required": ["data", "meta"],
-                },
-                "PageMeta": {
-                    "type": "object",
-                    "properties": {
-                        "include": {"type": "array", "items": {"type": "string"}},
-                        "custom": {"type": "array"},
-                        "pagination": {
-                            "type": "object",
-                            "properties": {
-                                **{k: {"type": "integer"} for k in ("total", "count", "per_page", "current_page", "total_pages")},
-                                "links": {"type": "object", "properties": {"previous": {"type": "string"}, "next": {"type": "string"}}},
-                            },
-                            "required": ["total", "count", "per_page", "current_page", "total_pages", "links"],
-                        },
-                    },
-                    "required": ["include", "custom", "pagination"],
-                },
-                "Error": {
-                    "type": "object",
-                    "properties": {
-                        "status": {"const": "error"},
-                        "code": {"type": "integer"},
-                        "message": {"type": "string"},
-                        "status_code": {"type": "integer"},
-                    },
-                    "required": ["status", "code", "message", "status_code"],
-                },
-                "ValidationError": {
-                    "type": "object",
-                    "properties": {
-                        "status": {"const": "error"},
-                        "code": {"type": "integer"},
-                        "message": {"type": "string"},
-                        "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
-                        "status_code": {"const": 422},
-                    },
-                    "required": ["message", "errors"],
-                },
-                "Unauthenticated": {
-                    "type": "object",
-                    "properties": {"error": {"const": "Unauthenticated."}},
-                    "required": ["error"],
-                },
-            },
+            "schemas": {**inputs, **schemas.COMPONENTS},
         },
     }

@@ -1,8 +1,32 @@
-"""One routes module per resource; each exposes ``routes``."""
+"""One routes module per resource; each exposes ``routes``.
+
+Every handler under ``/v1`` is also an OpenAPI operation, declared where the handler is
+written; ``api.openapi.document`` walks the app's routes and collects them, so the
+published document and the router are one table (as Starlette's ``SchemaGenerator``
+reads its routes).  A ``/v1`` route without a declaration makes the document fail to
+build, loudly, rather than go unpublished.  Declaring one::
+
+    @operation(
+        "createCharge", "Create a charge",
+        body=Body("ChargeInput", charges.RULES, "A charge by token, customer or card.", refs=("token_id",)),
+        ok=Ok(201, "The new charge", "ChargeEnvelope"),  # a component of api.schemas
+        errors=(*BODY_ERRORS, 404, 409),
+    )
+    async def create(request: Request) -> Response: ...
+
+    routes = [resource("/v1/charges", post=create)]
+
+Path parameters (``{charge_id}``) are published from the path itself; query parameters
+are OpenAPI parameter objects (``api.openapi.PAGING``, ``api.openapi.include(...)``).
+429 is added to every ``/v1`` operation by the document: the rate limiter answers it, not
+the handler.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -11,20 +35,94 @@ from starlette.routing import Route
 from openarc.context import AppContext
 from openarc.errors import BadRequest, NotFound
 from openarc.ids import IdCodec, looks_numeric
+from openarc.services import validation as v
 
 Handler = Callable[[Request], Awaitable[Response]]
+H = TypeVar("H", bound=Handler)
+
+#: What any handler that reads a body can answer: malformed (400), no key (401), too large
+#: (413), neither JSON nor a form (415), a field refused (422).
+BODY_ERRORS = (400, 401, 413, 415, 422)
+#: What a handler that reads an id from its path can answer: a bare number (400), no key
+#: (401), nothing of this merchant's by that id (404).
+ID_ERRORS = (400, 401, 404)
 
 
-def resource(path: str, **handlers: Handler) -> Route:
-    """One route per path, dispatching on the method, so a 405 lists every allowed method."""
-    table = {method.upper(): handler for method, handler in handlers.items()}
-    if "GET" in table:
-        table["HEAD"] = table["GET"]
+@dataclass(frozen=True)
+class Body:
+    """A request body, published in both encodings PayArc's clients send.
 
-    async def endpoint(request: Request) -> Response:
-        return await table[request.method](request)
+    ``schema`` names the component (its form twin is ``schema + "Form"``); ``rules`` are
+    the same ``services.*.RULES`` the service validates with; ``refs`` are fields that
+    hold another object's id (a string; or null in JSON).
+    """
 
-    return Route(path, endpoint, methods=list(table))
+    schema: str
+    rules: v.Rules
+    description: str
+    refs: tuple[str, ...] = ()
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Ok:
+    """The success answer: its status, what it is, and its ``api.schemas`` component (None: no body)."""
+
+    status: int
+    description: str
+    schema: str | None = None
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    summary: str
+    ok: Ok
+    errors: tuple[int, ...]
+    body: Body | None = None
+    parameters: tuple[dict[str, object], ...] = ()
+    description: str | None = None
+
+
+_ATTRIBUTE = "__openarc_operation__"
+
+
+def operation(operation_id: str, summary: str, *, ok: Ok, errors: Sequence[int], body: Body | None = None,
+              parameters: Sequence[dict[str, object]] = (), description: str | None = None) -> Callable[[H], H]:
+    """Declare the handler below as an OpenAPI operation; it is returned unchanged."""
+    declared = Operation(operation_id, summary, ok, tuple(errors), body, tuple(parameters), description)
+
+    def attach(handler: H) -> H:
+        setattr(handler, _ATTRIBUTE, declared)  # the same function: api.front's Shortcut calls it too
+        return handler
+
+    return attach
+
+
+def operation_of(handler: Handler) -> Operation | None:
+    return getattr(handler, _ATTRIBUTE, None)
+
+
+class Resource(Route):
+    """One route per path, dispatching on the method, so a 405 lists every allowed method.
+
+    ``handlers`` (by method, in declaration order) is what the OpenAPI document reads.
+    """
+
+    def __init__(self, path: str, handlers: dict[str, Handler]) -> None:
+        self.handlers = handlers
+        table = dict(handlers)
+        if "GET" in table:
+            table["HEAD"] = table["GET"]
+
+        async def endpoint(request: Request) -> Response:
+            return await table[request.method](request)
+
+        super().__init__(path, endpoint, methods=list(table))
+
+
+def resource(path: str, **handlers: Handler) -> Resource:
+    return Resource(path, {method.upper(): handler for method, handler in handlers.items()})
 
 
 def ctx_of(request: Request) -> AppContext:

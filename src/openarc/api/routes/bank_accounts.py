@@ -8,10 +8,16 @@ from starlette.responses import Response
 from openarc.api import bodies, render
 from openarc.api.auth import account_of
 from openarc.api.errors import json_response
-from openarc.api.routes import ctx_of, key_of, reference, resource
+from openarc.api.routes import BODY_ERRORS, ID_ERRORS, Body, Ok, ctx_of, key_of, operation, reference, resource
 from openarc.services import bank_accounts
 
 
+@operation(
+    "createBankAccount", "Create a bank account, bound to a customer when customer_id is given",
+    body=Body("BankAccountInput", bank_accounts.RULES, "A US bank account.", refs=("customer_id",), required=True),
+    ok=Ok(201, "The bank account", "BankAccountEnvelope"),
+    errors=(*BODY_ERRORS, 404),  # 404: no such customer_id
+)
 async def create(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
@@ -23,6 +29,7 @@ async def create(request: Request) -> Response:
     return json_response(render.one(render.bank_account(created, ctx.ids), available=()), 201)
 
 
+@operation("deleteBankAccount", "Delete a bank account", ok=Ok(204, "Deleted; empty body"), errors=ID_ERRORS)
 async def delete(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)

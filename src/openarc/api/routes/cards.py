@@ -6,10 +6,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from openarc.api.auth import account_of
-from openarc.api.routes import ctx_of, key_of, resource
+from openarc.api.routes import ID_ERRORS, Ok, ctx_of, key_of, operation, resource
 from openarc.services import cards
 
 
+@operation(
+    "deleteCustomerCard", "Detach and delete a customer's card",
+    ok=Ok(204, "Deleted; empty body"),
+    errors=ID_ERRORS,
+)
 async def delete(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)

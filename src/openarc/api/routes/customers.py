@@ -10,7 +10,8 @@ from starlette.responses import Response
 from openarc.api import bodies, render
 from openarc.api.auth import account_of
 from openarc.api.errors import json_response
-from openarc.api.routes import ctx_of, key_of, reference, resource
+from openarc.api.openapi import PAGING, exact_match, include
+from openarc.api.routes import BODY_ERRORS, ID_ERRORS, Body, Ok, ctx_of, key_of, operation, reference, resource
 from openarc.context import AppContext
 from openarc.services import customers
 
@@ -19,6 +20,15 @@ def customer_key(ctx: AppContext, request: Request) -> int:
     return key_of(ctx.ids.customer, request.path_params["customer_id"])
 
 
+_FIELDS = "Every field optional; unknown keys are ignored."
+
+
+@operation(
+    "createCustomer", "Create a customer",
+    body=Body("CustomerCreateInput", customers.RULES, _FIELDS),
+    ok=Ok(201, "The new customer", "CustomerEnvelope"),
+    errors=BODY_ERRORS,
+)
 async def create(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
@@ -31,6 +41,12 @@ async def create(request: Request) -> Response:
     return json_response(render.one(render.customer(created, ctx.ids, now)), 201)
 
 
+@operation(
+    "retrieveCustomer", "Retrieve a customer",
+    parameters=[include(render.CUSTOMER_INCLUDES)],
+    ok=Ok(200, "The customer", "CustomerEnvelope"),
+    errors=ID_ERRORS,
+)
 async def retrieve(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
@@ -40,6 +56,13 @@ async def retrieve(request: Request) -> Response:
     return json_response(render.one(render.customer(found, ctx.ids, ctx.clock.now(), extra)), 200)
 
 
+@operation(
+    "listCustomers", "List customers, newest first",
+    description="The query's parameters may also come as a JSON or form body, which wins (spec §4.3).",
+    parameters=[*PAGING, *exact_match(customers.FILTERS), include(render.CUSTOMER_INCLUDES)],
+    ok=Ok(200, "A page of customers", "CustomerPage"),
+    errors=BODY_ERRORS,  # it reads a body too
+)
 async def list_(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
@@ -60,6 +83,12 @@ async def list_(request: Request) -> Response:
     return json_response(render.page(data, result, request.url), 200)
 
 
+@operation(
+    "updateCustomer", "Update a customer (an empty string clears a field)",
+    body=Body("CustomerInput", customers.RULES, _FIELDS, refs=("token_id", "default_card_id")),
+    ok=Ok(200, "The updated customer", "CustomerEnvelope"),
+    errors=(*BODY_ERRORS, 404, 409),  # 409: the token or default card refused
+)
 async def update(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
@@ -74,6 +103,11 @@ async def update(request: Request) -> Response:
     return json_response(render.one(render.customer(updated, ctx.ids, now)), 200)
 
 
+@operation(
+    "deleteCustomer", "Delete a customer, its cards and its bank accounts",
+    ok=Ok(204, "Deleted; empty body"),
+    errors=ID_ERRORS,
+)
 async def delete(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)

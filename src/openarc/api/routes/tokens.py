@@ -8,10 +8,16 @@ from starlette.responses import Response
 from openarc.api import bodies, render
 from openarc.api.auth import account_of
 from openarc.api.errors import json_response
-from openarc.api.routes import ctx_of, resource
+from openarc.api.routes import BODY_ERRORS, Body, Ok, ctx_of, operation, resource
 from openarc.services import cards
 
 
+@operation(
+    "createToken", "Tokenize a card (single use; the number and CVV are never stored)",
+    body=Body("TokenInput", cards.TOKEN_RULES, "A card; card_number must pass the Luhn check.", required=True),
+    ok=Ok(201, "The token and its card", "TokenEnvelope"),
+    errors=(*BODY_ERRORS, 409),
+)
 async def create(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
