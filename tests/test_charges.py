@@ -383,3 +383,20 @@ def test_ids_in_paths(client: Client) -> None:
     assert client.get("/v1/charges/12345", headers=client.a.headers).status_code == 400
     assert client.get("/v1/charges/nope", headers=client.a.headers).status_code == 404
     assert client.get("/v1/charges/x", headers={}).status_code == 401
+
+
+def test_a_customer_embeds_its_newest_charges_only(client: Client) -> None:
+    from openarc.services.charges import CUSTOMER_CHARGES
+
+    customer, _ = customer_with_card(client)
+    other, _ = customer_with_card(client)
+    for i in range(CUSTOMER_CHARGES + 2):
+        assert charge(client, {"amount": 100 + i, "currency": "usd", "customer_id": customer}).status_code == 201
+    charge(client, {"amount": 77, "currency": "usd", "customer_id": other})
+    embedded = client.get(f"/v1/customers/{customer}", headers=client.a.headers).json()["data"]["charge"]["data"]
+    assert [c["amount"] for c in embedded] == [100 + i for i in reversed(range(2, CUSTOMER_CHARGES + 2))]
+    listed = {c["id"]: c for c in client.get("/v1/customers", headers=client.a.headers).json()["data"]}
+    assert len(listed[customer]["charge"]["data"]) == CUSTOMER_CHARGES
+    assert [c["amount"] for c in listed[other]["charge"]["data"]] == [77]
+    every = client.get(f"/v1/charges?customer_id={customer}&limit=100", headers=client.a.headers).json()
+    assert every["meta"]["pagination"]["total"] == CUSTOMER_CHARGES + 2

@@ -318,26 +318,31 @@ def _card(raw: Raw, account_id: int, source: Source, values: Mapping[str, Any], 
           now: int, today: tuple[int, int]) -> tuple[Card, int | None]:
     """The card to charge and the customer the charge belongs to."""
     customer_id = source.customer_id
-    require_customer(raw, account_id, customer_id)
-    if source.token_id is not None:
-        consumed = raw.one(_CONSUME_TOKEN, {"id": source.token_id, "account_id": account_id, "now": now})
-        if consumed is None:
-            raise NotFound("The requested token_id is not valid or already used")
-        return _card_row(raw, "id = :id", {"id": consumed[0]}), customer_id
-    if source.keyed is not None:
+    if source.token_id is not None or source.keyed is not None:
+        require_customer(raw, account_id, customer_id)
+        if source.token_id is not None:
+            consumed = raw.one(_CONSUME_TOKEN, {"id": source.token_id, "account_id": account_id, "now": now})
+            if consumed is None:
+                raise NotFound("The requested token_id is not valid or already used")
+            return _card_row(raw, "id = :id", {"id": consumed[0]}), customer_id
+        assert source.keyed is not None
         record = cards.card_record(account_id, source.keyed, fingerprint_key=fingerprint_key, now=now, today=today,
                                    verified=False, card_source=values["card_source"] or "INTERNET")
         return Card(id=raw.value(_INSERT_CARD, record), **record), customer_id
     assert customer_id is not None  # clean() let no other request through
+    # A card found by (merchant, customer) proves the customer is the merchant's; only when
+    # none is found is the customer looked up, to say which of the two is missing.
     mine = {"customer_id": customer_id, "account_id": account_id}
     if source.card_id is not None:
         card = _find_card(raw, "id = :id AND customer_id = :customer_id AND account_id = :account_id",
                           {**mine, "id": source.card_id})
         if card is None:
+            require_customer(raw, account_id, customer_id)
             raise NotFound("No such card for this customer: card_id.")
         return card, customer_id
     card = _find_card(raw, "customer_id = :customer_id AND account_id = :account_id AND is_default = 1", mine)
     if card is None:
+        require_customer(raw, account_id, customer_id)
         raise Invalid.one("customer_id", "The customer has no card to charge: attach one or send a token_id.")
     return card, customer_id
 
@@ -383,13 +388,23 @@ def found(account_id: int, charge_id: int) -> Steps[Charge]:
     return (yield from of_charges([row]))[0]
 
 
+#: A customer's ``charge.data`` holds its newest charges, this many at most, so a customer
+#: with years of payments stays a small object; ``GET /v1/charges?customer_id=`` pages them all.
+CUSTOMER_CHARGES = 25
+
+
 def of_customers(customer_ids: Sequence[int]) -> Steps[dict[int, list[Charge]]]:
-    """Each customer's charges, newest first."""
+    """Each customer's newest charges (``CUSTOMER_CHARGES`` at most), newest first."""
     result: dict[int, list[Charge]] = {}
     if not customer_ids:
         return result
     clause, params = in_list("c", customer_ids)
-    rows = yield Many(f"{_SELECT} WHERE ch.customer_id {clause} ORDER BY ch.id DESC", params)
+    rows = yield Many(
+        f"{_SELECT} JOIN (SELECT id, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY id DESC) AS n "
+        f"FROM charges WHERE customer_id {clause}) AS newest ON newest.id = ch.id "
+        "WHERE newest.n <= :most ORDER BY ch.id DESC",
+        {**params, "most": CUSTOMER_CHARGES},
+    )
     for charge in (yield from of_charges(rows)):
         assert charge.customer_id is not None
         result.setdefault(charge.customer_id, []).append(charge)

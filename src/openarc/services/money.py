@@ -114,11 +114,6 @@ def refund(raw: Raw, account_id: int, charge_id: int, body: Mapping[str, object]
     values = v.clean(REFUND_RULES, body, partial=False)
     amount = _cents(values, "amount")
     params: dict[str, Any] = {"id": charge_id, "account_id": account_id, "now": now}
-    voidable = raw.one(f"SELECT 1 FROM charges WHERE id = :id AND account_id = :account_id AND {lifecycle.IS_VOIDABLE}",
-                       params)
-    if voidable is not None:
-        _void(raw, account_id, charge_id, values["reason"] or "requested_by_customer", values["description"], now=now)
-        return _charge(raw, account_id, charge_id)
     if amount is None:
         # What remains, read now; the UPDATE below still checks it, so a refund that lands
         # in between makes this one a 409, never an over-refund.
@@ -128,26 +123,28 @@ def refund(raw: Raw, account_id: int, charge_id: int, body: Mapping[str, object]
             raise NotFound()
         amount = int(row[0])
     params |= {"amount": amount, "reason": values["reason"], "description": values["description"]}
-    changed = raw.run(
+    refunded = raw.one(
         "UPDATE charges SET amount_refunded = amount_refunded + :amount, "
         "status = CASE WHEN amount_refunded + :amount = amount_captured THEN 'refunded' ELSE 'partial_refund' END, "
         "refund_reason = :reason, refund_description = :description, updated_at = :now "
         f"WHERE id = :id AND account_id = :account_id AND {lifecycle.IS_REFUNDABLE} "
-        "AND :amount > 0 AND amount_refunded + :amount <= amount_captured",
+        "AND :amount > 0 AND amount_refunded + :amount <= amount_captured RETURNING status",
         params,
     )
-    if not changed:
-        _charge(raw, account_id, charge_id)  # NotFound when it is not the merchant's
-        raise Conflict(NOT_REFUNDABLE)
-    charge = _charge(raw, account_id, charge_id)
-    raw.run(
-        "INSERT INTO refunds (account_id, charge_id, amount, status, reason, description, "
-        "do_not_send_email_to_customer, do_not_send_sms_to_customer, created_at, updated_at) "
-        "VALUES (:account_id, :id, :amount, :status, :reason, :description, :email, :sms, :now, :now)",
-        {**params, "status": charge.status,
-         "email": int(values["do_not_send_email_to_customer"] == "yes"),
-         "sms": int(values["do_not_send_sms_to_customer"] == "yes")},
-    )
+    if refunded is not None:
+        raw.run(
+            "INSERT INTO refunds (account_id, charge_id, amount, status, reason, description, "
+            "do_not_send_email_to_customer, do_not_send_sms_to_customer, created_at, updated_at) "
+            "VALUES (:account_id, :id, :amount, :status, :reason, :description, :email, :sms, :now, :now)",
+            {**params, "status": refunded[0],
+             "email": int(values["do_not_send_email_to_customer"] == "yes"),
+             "sms": int(values["do_not_send_sms_to_customer"] == "yes")},
+        )
+        return _charge(raw, account_id, charge_id)
+    try:
+        _void(raw, account_id, charge_id, values["reason"] or "requested_by_customer", values["description"], now=now)
+    except Conflict:
+        raise Conflict(NOT_REFUNDABLE) from None  # neither refundable nor voidable (NotFound passes through)
     return _charge(raw, account_id, charge_id)
 
 
