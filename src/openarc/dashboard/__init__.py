@@ -11,7 +11,7 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from openarc.dashboard import customers, pages, signin
+from openarc.dashboard import charges, customers, pages, signin
 
 __all__ = ["routes"]
 
@@ -38,6 +38,11 @@ routes: list[BaseRoute] = [
             _route("/customers/{customer_id}/edit", customers.customer_update, "customer_edit_post", "POST"),
             _route("/customers/{customer_id}/delete", customers.customer_confirm_delete, "customer_delete"),
             _route("/customers/{customer_id}/delete", customers.customer_delete, "customer_delete_post", "POST"),
+            _route("/charges", charges.charge_list, "charges"),
+            _route("/charges/{charge_id}/refund", charges.refund_confirm, "charge_refund"),
+            _route("/charges/{charge_id}/refund", charges.refund, "charge_refund_post", "POST"),
+            _route("/charges/{charge_id}/void", charges.void_confirm, "charge_void"),
+            _route("/charges/{charge_id}/void", charges.void, "charge_void_post", "POST"),
             Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
             Route("/{path:path}", pages.not_found, methods=["GET", "POST"], include_in_schema=False),
         ],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from openarc import errors
-from openarc.dashboard import forms
+from openarc.dashboard import charges, forms
 from openarc.dashboard.pages import View, page
 from openarc.services import customers
 
@@ -68,6 +68,7 @@ async def customer_detail(view: View) -> Response:
     return view.render(
         "customer.html", c=found, customer_id=view.request.path_params["customer_id"],
         created=forms.moment(found.created_at, now), updated=forms.moment(found.updated_at, now),
+        charges=charges.rows_of(view, found.charges), reasons=charges.REASON_LABELS,
     )
 
 

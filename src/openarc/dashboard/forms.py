@@ -1,17 +1,19 @@
-"""Reading the dashboard's form posts, and what the pages show of a customer.
+"""Reading the dashboard's form posts, and what the pages show of a customer and a charge.
 
 Plain functions of data: no database, no HTTP objects beyond the body reader.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from openarc.errors import BadRequest, TooLarge, UnsupportedMediaType
+from openarc.errors import BadRequest, Invalid, TooLarge, UnsupportedMediaType
+from openarc.services import lifecycle
 from openarc.services.customers import RULES
 from openarc.timefmt import readable
 
@@ -35,6 +37,20 @@ assert {f[0] for f in FIELDS} == set(RULES), "the form must offer exactly the AP
 SEARCH_FIELDS = ("name", "email", "phone")
 
 BRANDS = {"V": "Visa", "M": "Mastercard", "X": "American Express", "R": "Discover", "J": "JCB"}
+
+#: What the pages call each status of a charge; a decline's status (PayArc's own words) is shown as is.
+STATUS_LABELS = {
+    lifecycle.AUTHORIZED: "Authorized",
+    lifecycle.SUBMITTED: "Submitted for settlement",
+    lifecycle.PARTIALLY_SUBMITTED: "Partially submitted for settlement",
+    lifecycle.SETTLED: "Settled",
+    lifecycle.VOID: "Voided",
+    lifecycle.PARTIAL_REFUND: "Partially refunded",
+    lifecycle.REFUNDED: "Refunded",
+    lifecycle.EXPIRED: "Authorization expired",
+}
+#: The charge list's status filter: every lifecycle status, and the commonest decline's.
+STATUS_FILTER = (*lifecycle.STATUSES, "Declined")
 
 _FORM = "application/x-www-form-urlencoded"
 
@@ -75,3 +91,31 @@ class Moment:
 def moment(ts: int, now: int) -> Moment:
     when = datetime.fromtimestamp(ts, UTC)
     return Moment(when.isoformat(), when.strftime("%Y-%m-%d %H:%M UTC"), readable(ts, now))
+
+
+def dollars(cents: int) -> str:
+    """``1500`` -> ``$15.00``; ``-250`` -> ``-$2.50``."""
+    sign = "-" if cents < 0 else ""
+    return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
+
+
+def plain_dollars(cents: int) -> str:
+    """What an amount field is filled with: ``1500`` -> ``15.00``."""
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+_AMOUNT = re.compile(r"\$?\s*([0-9]{1,3}(?:,?[0-9]{3})*|[0-9]+)(?:\.([0-9]{1,2}))?")
+_AMOUNT_PROBLEM = "Enter an amount in dollars and cents, such as 5.00."
+
+
+def cents_of(text: str, field: str = "amount") -> int:
+    """Dollars as typed (``5``, ``5.5``, ``$1,250.00``) in integer cents, or ``Invalid`` naming ``field``."""
+    match = _AMOUNT.fullmatch(text.strip())
+    if match is None or len(match.group(1)) > 12:
+        raise Invalid.one(field, _AMOUNT_PROBLEM)
+    cents = int(match.group(1).replace(",", "")) * 100 + int((match.group(2) or "0").ljust(2, "0"))
+    if cents < 1:
+        raise Invalid.one(field, "The amount must be at least $0.01.")
+    if cents > 99_999_999:
+        raise Invalid.one(field, "The amount must not be more than $999,999.99.")
+    return cents

@@ -33,7 +33,10 @@ from openarc.services.installation import Secrets
 log = logging.getLogger("openarc.dashboard")
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-templates.env.globals.update(FIELDS=forms.FIELDS, BRANDS=forms.BRANDS)
+templates.env.globals.update(
+    FIELDS=forms.FIELDS, BRANDS=forms.BRANDS, STATUS_LABELS=forms.STATUS_LABELS, STATUS_FILTER=forms.STATUS_FILTER,
+    dollars=forms.dollars, plain_dollars=forms.plain_dollars,
+)
 
 #: Every asset is ours (no CDN, no inline script or style); pages are never framed or cached.
 HEADERS = {
@@ -54,6 +57,8 @@ NOTICES = {
     "deleted": "Customer deleted.",
     "signed_out": "You have signed out.",
     "ended": "Your session has ended. Sign in again.",
+    "refunded": "Refund made.",
+    "voided": "Charge voided.",
 }
 
 STATUS: dict[type[errors.OpenArcError], tuple[int, str]] = {
