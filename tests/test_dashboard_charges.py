@@ -398,6 +398,26 @@ def test_the_charge_list_pages_and_totals_every_page(client: Client) -> None:
     assert totals_of(second.text) == expected  # the filtered set, not the page
 
 
+def test_one_customers_charges_from_the_customer_page(client: Client) -> None:
+    customer_id = customer_with_card(client, client.a)
+    made = [charge(client, client.a, customer_id, 100 + n) for n in range(26)]
+    other = charge(client, client.a, customer_with_card(client, client.a, name="Other Person"), 5000)
+    sign_in(client, client.a)
+    page = client.get(f"/dashboard/customers/{customer_id}")
+    assert listed_ids(page.text) == made[::-1][:25]
+    assert "Only the newest 25 are shown." in page.text
+    link = re.search(r'href="([^"]+/dashboard/charges\?customer_id=[^"]+)"', page.text)
+    assert link
+    theirs = client.get(link.group(1))
+    assert listed_ids(theirs.text) == made[::-1][:25] and "26 charges found, page 1 of 2" in theirs.text
+    total = sum(100 + n for n in range(26))
+    assert totals_of(theirs.text)[0] == f"${total // 100}.{total % 100:02d}" and other not in theirs.text
+    # The customer filter stays on while filtering by status.
+    assert f'<input type="hidden" name="customer_id" value="{customer_id}">' in theirs.text
+    unknown = client.get("/dashboard/charges", params={"customer_id": "nobody"})
+    assert listed_ids(unknown.text) == [] and totals_of(unknown.text) == ("$0.00", "$0.00", "$0.00")
+
+
 def test_from_the_charge_list_a_refund_returns_to_it(client: Client) -> None:
     charge_id = charge(client, client.a, customer_with_card(client, client.a), 1500)
     settle(client)

@@ -84,7 +84,15 @@ def charge_key(view: View) -> int:
 
 # ---------------------------------------------------------------------------- the list
 
-FILTERS = ("status", "from_date", "to_date")
+FILTERS = ("status", "from_date", "to_date", "customer_id")
+
+
+def _customer_key(view: View, public_id: str | None) -> int | None:
+    """The customer filter's key; an id that is no customer's matches nothing (as the API's)."""
+    if not public_id:
+        return None
+    key = view.ctx.ids.customer.decode(public_id)
+    return 0 if key is None else key
 
 
 @page()
@@ -93,14 +101,16 @@ async def charge_list(view: View) -> Response:
     chosen = {name: query.get(name, "").strip() for name in FILTERS}
     filters = {name: value for name, value in chosen.items() if value}
     now = view.ctx.clock.now()
+    customer_key = _customer_key(view, filters.get("customer_id"))
     try:
         if filters.get("status") not in (None, *forms.STATUS_FILTER):
             raise errors.Invalid.one("status", "The selected status is invalid.")
         per_page, number = paging.window(None, query.get("page"), default_limit=view.ctx.settings.default_page_size,
                                          max_limit=view.ctx.settings.max_page_size)
         result = await view.ctx.query(charges.page_of(
-            view.merchant.id, customer_id=None, filters=filters, per_page=per_page, number=number, now=now))
-        totals = await view.ctx.query(charge_totals.of(view.merchant.id, filters=filters, now=now))
+            view.merchant.id, customer_id=customer_key, filters=filters, per_page=per_page, number=number, now=now))
+        totals = await view.ctx.query(charge_totals.of(view.merchant.id, customer_id=customer_key, filters=filters,
+                                                           now=now))
     except errors.Invalid as exc:
         return view.render("charges.html", 422, chosen=chosen, filtered=bool(filters), result=None, errors=exc.errors)
 

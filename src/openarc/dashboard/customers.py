@@ -8,6 +8,7 @@ from openarc import errors
 from openarc.dashboard import charges, forms
 from openarc.dashboard.pages import View, page
 from openarc.services import customers
+from openarc.services.charges import CUSTOMER_CHARGES
 
 
 def customer_key(view: View) -> int:
@@ -68,7 +69,7 @@ async def customer_detail(view: View) -> Response:
     return view.render(
         "customer.html", c=found, customer_id=view.request.path_params["customer_id"],
         created=forms.moment(found.created_at, now), updated=forms.moment(found.updated_at, now),
-        charges=charges.rows_of(view, found.charges), reasons=charges.REASON_LABELS,
+        charges=charges.rows_of(view, found.charges), reasons=charges.REASON_LABELS, most_charges=CUSTOMER_CHARGES,
     )
 
 
