@@ -24,7 +24,7 @@ def customer_with_bank_account(client: Client) -> tuple[str, str]:
 
 
 def test_debit_from_a_saved_bank_account_create_and_read_typing(client: Client) -> None:
-    customer, bank = customer_with_bank_account(client)
+    _customer, bank = customer_with_bank_account(client)
     created = ach(client, {"amount": 6699, "type": "debit", "sec_code": "WEB", "bank_account_id": bank})
     assert created.status_code == 201, created.text
     data = created.json()["data"]

@@ -107,7 +107,7 @@ def test_customer_without_a_card_and_unknown_references(client: Client) -> None:
     missing = charge(client, {"amount": 500, "currency": "usd", "customer_id": "jMNKVMPKnNxPVnDp"})
     assert missing.status_code == 404 and "customer_id" in missing.json()["message"]
     customer, _ = customer_with_card(client)
-    other_customer, other_card = customer_with_card(client)
+    _other_customer, other_card = customer_with_card(client)
     wrong = charge(client, {"amount": 500, "currency": "usd", "customer_id": customer, "card_id": other_card})
     assert wrong.status_code == 404 and "card_id" in wrong.json()["message"]
 

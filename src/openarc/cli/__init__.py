@@ -12,7 +12,7 @@ from openarc import __version__, errors
 from openarc.cli import data, keys, serve
 from openarc.db.engine import URL_HELP
 
-EXIT_CODES = {errors.Invalid: 2, errors.NotFound: 3, errors.Conflict: 4}
+EXIT_CODES: dict[type[errors.OpenArcError], int] = {errors.Invalid: 2, errors.NotFound: 3, errors.Conflict: 4}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     except errors.OpenArcError as exc:
         detail = getattr(exc, "errors", None)
         print(f"openarc: {exc.message}" + (f" {detail}" if detail else ""), file=sys.stderr)
-        return EXIT_CODES.get(type(exc), 1)
+        return errors.nearest(EXIT_CODES, exc) or 1
     except ValueError as exc:  # bad settings: a malformed URL, a non-numeric variable…
         print(f"openarc: {exc}", file=sys.stderr)
         return 2
