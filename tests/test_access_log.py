@@ -9,10 +9,9 @@ import time
 import httpx
 
 from conftest import Client, LiveServer
+from factories import BANK_ACCOUNT_NUMBER, MASTERCARD, bank_account_body, card_form
 
-CARD_NUMBER = "5146315000000055"
 CVV = "7391"
-BANK_ACCOUNT = "123432575352"
 
 
 def test_every_answer_has_a_request_id(client: Client) -> None:
@@ -31,7 +30,7 @@ def test_a_sane_incoming_request_id_is_echoed_others_replaced(client: Client) ->
     echoed = client.get("/v1/customers", headers={**client.a.headers, "Request-Id": "req-42.abc"})
     assert echoed.headers["request-id"] == "req-42.abc"
     assert client.get("/v1/customers", headers={"X-Request-Id": "trace:7f"}).headers["request-id"] == "trace:7f"
-    for insane in ("has spaces", "x" * 200, f"card-{CARD_NUMBER}", "a\"b"):
+    for insane in ("has spaces", "x" * 200, f"card-{MASTERCARD}", "a\"b"):
         assert client.get("/v1/customers", headers={"Request-Id": insane}).headers["request-id"] != insane
 
 
@@ -47,27 +46,24 @@ def test_the_access_log_holds_no_key_card_cvv_or_account_number(live_server: Liv
     merchant = live_server.merchant("log-scan")
     h = merchant.headers
     url = live_server.url
-    card = {"card_source": "INTERNET", "card_number": CARD_NUMBER, "exp_month": "03", "exp_year": "2031",
-            "cvv": CVV, "card_holder_name": "John Doe"}
+    card = card_form(MASTERCARD, cvv=CVV)
     sent_ids = []
     with httpx.Client(base_url=url, timeout=10) as http:
         token = http.post("/v1/tokens", headers=h, data=card)
         assert token.status_code == 201
         sent_ids.append(token.headers["request-id"])
         http.post("/v1/tokens", headers=h, json=card)
-        http.post("/v1/tokens", headers={**h, "Idempotency-Key": f"k-{CARD_NUMBER}"}, json=card)
+        http.post("/v1/tokens", headers={**h, "Idempotency-Key": f"k-{MASTERCARD}"}, json=card)
         http.post("/v1/tokens", headers=h, json={**card, "cvv": "12345"})  # refused: still not logged
-        http.post("/v1/bankaccounts", headers=h, data={
-            "account_number": BANK_ACCOUNT, "routing_number": "123345349", "first_name": "John",
-            "last_name": "Smith", "account_type": "Personal Savings", "sec_code": "WEB"})
+        http.post("/v1/bankaccounts", headers=h, data=bank_account_body())
         # Secrets where they do not belong: in the query, in the path, as a key.
-        http.get("/v1/customers", headers=h, params={"phone": CARD_NUMBER, "note": BANK_ACCOUNT, "cvv": CVV})
-        http.get(f"/v1/customers/{CARD_NUMBER}", headers=h)
+        http.get("/v1/customers", headers=h, params={"phone": MASTERCARD, "note": BANK_ACCOUNT_NUMBER, "cvv": CVV})
+        http.get(f"/v1/customers/{MASTERCARD}", headers=h)
         http.get("/v1/customers", headers={"Authorization": f"Bearer {merchant.key}x"})
         http.get("/v1/customers", headers={**h, "Request-Id": "scan-1"})
     time.sleep(0.3)  # let the server's stderr reach the file
     output = live_server.output()
-    for secret in (merchant.key, merchant.key[6:], CARD_NUMBER, BANK_ACCOUNT):
+    for secret in (merchant.key, merchant.key[6:], MASTERCARD, BANK_ACCOUNT_NUMBER):
         assert secret not in output
     # Request ids (hex) and durations may hold the CVV's digits by chance: look for it as a value of its own.
     assert re.search(rf"(?<![0-9A-Za-z.]){CVV}(?![0-9A-Za-z.])", output) is None

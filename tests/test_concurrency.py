@@ -11,11 +11,12 @@ from typing import Any
 import httpx
 
 from conftest import ON_POSTGRES, LiveServer
+from factories import AMEX, DISCOVER, MASTERCARD, VISA, card_form
 from openarc.config import Settings
 
 ROUNDS = 100
 WRITERS = 16
-CARDS = ["4012000098765439", "5146315000000055", "371449635392376", "6011000993026909"]
+CARDS = [VISA, MASTERCARD, AMEX, DISCOVER]
 
 
 def _letters(n: int) -> str:
@@ -76,10 +77,9 @@ def test_concurrent_patches_of_different_fields_all_take_effect(live_server: Liv
         for i in range(ROUNDS):
             cid = http.post("/v1/customers", headers=headers, json={"name": "Start Name"}).json()["data"]["id"]
             tokens = [
-                http.post("/v1/tokens", headers=headers, data={
-                    "card_source": "INTERNET", "card_number": number, "exp_month": "04", "exp_year": "2031",
-                    "cvv": "1234" if number.startswith("3") else "997",
-                }).json()["data"]["id"]
+                http.post("/v1/tokens", headers=headers, data=card_form(
+                    number, cvv="1234" if number.startswith("3") else "997",
+                )).json()["data"]["id"]
                 for number in CARDS
             ]
             values = field_values(i)

@@ -21,6 +21,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from conftest import Client, LiveServer, Merchant
+from factories import BANK_ACCOUNT_NUMBER, VISA, bank_account_body, card_form
 from openarc.config import Settings
 from openarc.context import build_context
 from openarc.services import accounts
@@ -200,15 +201,9 @@ def test_details_show_cards_and_bank_accounts_masked(page: Page, live_server: Li
     merchant = live_server.merchant("payment-methods-merchant")
     customer_id = create_customer(live_server, merchant, name="John Smith", email="john@example.com")
     with api(live_server, merchant) as client:
-        token = client.post("/v1/tokens", data={
-            "card_source": "INTERNET", "card_number": "4012000098765439", "exp_month": "04", "exp_year": "2031",
-            "cvv": "997", "card_holder_name": "John Smith",
-        }).json()["data"]["id"]
+        token = client.post("/v1/tokens", data=card_form(card_holder_name="John Smith")).json()["data"]["id"]
         assert client.patch(f"/v1/customers/{customer_id}", data={"token_id": token}).status_code == 200
-        bank = client.post("/v1/bankaccounts", data={
-            "account_number": "123432575352", "routing_number": "123345349", "first_name": "John",
-            "last_name": "Smith", "account_type": "Personal Savings", "sec_code": "WEB", "customer_id": customer_id,
-        })
+        bank = client.post("/v1/bankaccounts", data=bank_account_body(customer_id=customer_id))
         assert bank.status_code == 201, bank.text
 
     sign_in(page, live_server, merchant)
@@ -221,7 +216,7 @@ def test_details_show_cards_and_bank_accounts_masked(page: Page, live_server: Li
     expect(banks).to_contain_text("XXXXXXXX5352")
     expect(banks).to_contain_text("Personal Savings")
     html = page.content()
-    assert "4012000098765439" not in html and "123432575352" not in html
+    assert VISA not in html and BANK_ACCOUNT_NUMBER not in html
     shot(page, "detail")
 
 

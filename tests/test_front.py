@@ -8,7 +8,8 @@ import re
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import SEED_FORM, Client
+from conftest import Client
+from factories import SEED_FORM
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

@@ -10,11 +10,7 @@ from pathlib import Path
 import httpx
 
 from conftest import LiveServer
-
-CARD = {"card_source": "INTERNET", "card_number": "4012000098765439", "exp_month": "04", "exp_year": "2031",
-        "cvv": "997", "card_holder_name": "John Doe"}
-BANK = {"account_number": "123432575352", "routing_number": "123345349", "first_name": "John",
-        "last_name": "Smith", "account_type": "Personal Savings", "sec_code": "WEB"}
+from factories import bank_account_body, card_form
 
 
 def test_schemathesis_finds_nothing(live_server: LiveServer, tmp_path: Path) -> None:
@@ -40,12 +36,12 @@ def test_another_merchants_ids_answer_404_and_change_nothing(live_server: LiveSe
     with httpx.Client(base_url=live_server.url, timeout=10) as http:
         cid = http.post("/v1/customers", headers=a.headers, json={"name": "John Smith", "email": "a@x.com"}
                         ).json()["data"]["id"]
-        token = http.post("/v1/tokens", headers=a.headers, data=CARD).json()["data"]["id"]
+        token = http.post("/v1/tokens", headers=a.headers, data=card_form()).json()["data"]["id"]
         customer = http.patch(f"/v1/customers/{cid}", headers=a.headers, data={"token_id": token}).json()["data"]
         card_id = customer["card"]["data"][0]["id"]
-        bank_id = http.post("/v1/bankaccounts", headers=a.headers, data={**BANK, "customer_id": cid}
+        bank_id = http.post("/v1/bankaccounts", headers=a.headers, data=bank_account_body(customer_id=cid)
                             ).json()["data"]["id"]
-        b_token = http.post("/v1/tokens", headers=b.headers, data=CARD).json()["data"]["id"]
+        b_token = http.post("/v1/tokens", headers=b.headers, data=card_form()).json()["data"]["id"]
 
         def snapshot() -> tuple[bytes, bytes]:
             one = http.get(f"/v1/customers/{cid}", headers=a.headers, params={"include": "card,bank_account"})
@@ -76,7 +72,7 @@ def test_another_merchants_ids_answer_404_and_change_nothing(live_server: LiveSe
         # Other merchants' ids given in bodies are unknown too.
         assert http.patch(f"/v1/customers/{http.post('/v1/customers', headers=b.headers, json={}).json()['data']['id']}",
                           headers=b.headers, json={"default_card_id": card_id}).status_code == 409
-        assert http.post("/v1/bankaccounts", headers=b.headers, data={**BANK, "customer_id": cid}).status_code == 404
+        assert http.post("/v1/bankaccounts", headers=b.headers, data=bank_account_body(customer_id=cid)).status_code == 404
         listed = http.get("/v1/customers", headers=b.headers, params={"email": "a@x.com"}).json()
         assert listed["data"] == []
         assert tried >= 6

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from factories import VISA
 from openarc import logs
-
-CARD = "4012000098765439"
 
 
 @pytest.fixture
@@ -27,17 +26,17 @@ def captured() -> Iterator[list[bytes]]:
 
 def test_a_record_is_one_json_line_with_card_data_and_keys_masked(captured: list[bytes]) -> None:
     log = logging.getLogger("openarc.db")
-    log.warning("listener failed for card %s with key %s", CARD, "oa_sk_" + "x" * 30)
+    log.warning("listener failed for card %s with key %s", VISA, "oa_sk_" + "x" * 30)
     try:
-        raise ValueError(f"bad card {CARD}")
+        raise ValueError(f"bad card {VISA}")
     except ValueError:
-        logging.getLogger("openarc.dashboard").exception("unhandled error on %s", f"/dashboard/{CARD}")
+        logging.getLogger("openarc.dashboard").exception("unhandled error on %s", f"/dashboard/{VISA}")
     first, second = (json.loads(line) for line in captured)
     assert first["event"] == "log" and first["level"] == "warning" and first["logger"] == "openarc.db"
     assert first["time"].endswith("+00:00") and "listener failed" in first["message"]
     assert second["level"] == "error" and "Traceback" in second["error"] and "ValueError" in second["error"]
     text = b"\n".join(captured).decode()
-    assert CARD not in text and "oa_sk_xxxx" not in text
+    assert VISA not in text and "oa_sk_xxxx" not in text
 
 
 def test_installing_twice_leaves_one_handler(captured: list[bytes]) -> None:
@@ -75,13 +74,13 @@ def test_a_record_that_cannot_be_formatted_is_still_one_redacted_line(
     log.propagate = False
     log.addHandler(next(h for h in logging.getLogger(logs.ROOT).handlers if isinstance(h, logs.JsonLines)))
     try:
-        log.warning("card %s and %s", CARD)  # noqa: PLE1206 - one argument short: getMessage() raises
-        log.warning("path %s", "/tmp/\udcff" + CARD)  # a lone surrogate, as from undecodable bytes
+        log.warning("card %s and %s", VISA)  # noqa: PLE1206 - one argument short: getMessage() raises
+        log.warning("path %s", "/tmp/\udcff" + VISA)  # a lone surrogate, as from undecodable bytes
     finally:
         log.handlers.clear()
         log.propagate = True
     first, second = (json.loads(line) for line in captured)
     assert first["logging_error"] == "TypeError" and first["message"] == "card %s and %s"
     assert second["message"].startswith("path /tmp/\\udcff") and "logging_error" not in second
-    assert CARD not in b"\n".join(captured).decode()
+    assert VISA not in b"\n".join(captured).decode()
     assert capsys.readouterr().err == ""  # not logging's own fallback, which prints the arguments

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from factories import BANK_ACCOUNT_NUMBER, CVV, VISA
 from openarc.ids import Ids
 from openarc.services.customers import invoice_prefix
 from openarc.timefmt import readable
@@ -59,11 +60,11 @@ def test_the_installation_secret_lives_beside_not_in_the_database(tmp_path) -> N
 def test_redaction_masks_card_data_and_keys() -> None:
     from openarc import redact
 
-    sent = {"card_number": "4012000098765439", "cvv": "997", "name": "Ann", "cards": [{"cvv": "998"}],
-            "note": "call 4012 0000 9876 5439", "account_number": "123432575352"}
+    sent = {"card_number": VISA, "cvv": CVV, "name": "Ann", "cards": [{"cvv": "998"}],
+            "note": "call 4012 0000 9876 5439", "account_number": BANK_ACCOUNT_NUMBER}
     masked = redact.body(sent)
     flat = repr(masked)
-    for secret in ("4012000098765439", "997", "998", "4012 0000 9876 5439", "123432575352"):
+    for secret in (VISA, CVV, "998", "4012 0000 9876 5439", BANK_ACCOUNT_NUMBER):
         assert secret not in flat
     assert masked["name"] == "Ann"
     assert redact.headers({"Authorization": "Bearer oa_sk_abc", "Accept": "*/*"}) == {

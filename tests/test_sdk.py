@@ -11,6 +11,7 @@ import pytest
 from payarc import Payarc
 
 from conftest import LiveServer
+from factories import MASTERCARD, VISA, bank_account_body, full_card_form
 
 
 @pytest.fixture
@@ -77,36 +78,23 @@ def test_a_wrong_key_is_401(live_server: LiveServer) -> None:
     assert raised.value.args[0]["errorCode"] == 401
 
 
-FUTURE = "2031"  # the SDK README's cards expire in 2025, already past; only the year is changed
-
-
-def sdk_card(number: str, month: str, cvv: str, line1: str) -> dict:
-    return {
-        "card_source": "INTERNET", "card_number": number, "exp_month": month, "exp_year": FUTURE, "cvv": cvv,
-        "card_holder_name": "John Doe", "address_line1": line1, "city": "Greenwich", "state": "CT",
-        "zip": "06830", "country": "US",
-    }
-
-
 def test_customer_with_cards_then_card_and_bank_account(payarc: Payarc) -> None:
+    # The SDK README's cards (factories.full_card_form), but for the year: theirs expire in 2025, already past.
     customer = run(payarc.customers["create"]({
         "email": "anon+50@example.com",
         "cards": [
-            sdk_card("4012000098765439", "04", "997", "123 Main Street"),
-            sdk_card("4012000098765439", "11", "998", "123 Main Street Apt 3"),
+            full_card_form(VISA),
+            full_card_form(VISA, exp_month="11", cvv="998", address_line1="123 Main Street Apt 3"),
         ],
     }))
     cards = customer["card"]["data"]
     assert len(cards) == 2 and sorted(c["is_default"] for c in cards) == [0, 1]
     assert {c["exp_month"] for c in cards} == {"04", "11"}
 
-    card = run(customer["cards"]["create"](sdk_card("5146315000000055", "03", "997", "123 Main Street ap 5")))
+    card = run(customer["cards"]["create"](full_card_form(MASTERCARD, exp_month="03", address_line1="123 Main Street ap 5")))
     assert card["object"] == "Card" and card["object_id"] == f"card_{card['id']}" and card["last4digit"] == "0055"
 
-    bank = run(customer["bank_accounts"]["create"]({
-        "account_number": "123432575352", "routing_number": "123345349", "first_name": "John III",
-        "last_name": "LastName III", "account_type": "Personal Savings", "sec_code": "WEB",
-    }))
+    bank = run(customer["bank_accounts"]["create"](bank_account_body()))
     assert bank["object"] == "BankAccount" and bank["object_id"] == f"bnk_{bank['id']}"
 
     found = run(payarc.customers["retrieve"](customer["object_id"]))

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import SEED_FORM, LiveServer
+from conftest import LiveServer
+from factories import SEED_FORM
 
 
 def test_the_seed_python_sample(live_server: LiveServer) -> None:

@@ -5,30 +5,17 @@ from __future__ import annotations
 import pytest
 
 from conftest import Client
-
-CARD = {
-    "card_source": "INTERNET",
-    "card_number": "4012000098765439",
-    "exp_month": "04",
-    "exp_year": "2031",
-    "cvv": "997",
-    "card_holder_name": "John Doe",
-    "address_line1": "123 Main Street",
-    "city": "Greenwich",
-    "state": "CT",
-    "zip": "06830",
-    "country": "US",
-}
+from factories import AMEX, DISCOVER, MASTERCARD, VISA, full_card_form
 
 
 def tokenize(client: Client, merchant=None, **changes) -> dict:
-    r = client.post("/v1/tokens", json={**CARD, **changes}, headers=(merchant or client.a).headers)
+    r = client.post("/v1/tokens", json=full_card_form(**changes), headers=(merchant or client.a).headers)
     assert r.status_code == 201, r.text
     return r.json()["data"]
 
 
 def test_token_and_card_shapes(client: Client) -> None:
-    r = client.post("/v1/tokens", json=CARD, headers=client.a.headers)
+    r = client.post("/v1/tokens", json=full_card_form(), headers=client.a.headers)
     assert r.status_code == 201
     body = r.json()
     assert body["meta"] == {"include": [], "custom": []}
@@ -44,13 +31,13 @@ def test_token_and_card_shapes(client: Client) -> None:
     assert card["is_default"] == 0 and card["is_verified"] == 0
     assert card["address_check_passed"] == 0 and card["zip_check_passed"] == 0
     assert len(card["fingerprint"]) == 16
-    assert "card_number" not in card and "cvv" not in card and "4012000098765439" not in r.text
+    assert "card_number" not in card and "cvv" not in card and VISA not in r.text
 
 
 def test_form_encoding_and_authorize_card(client: Client) -> None:
     from urllib.parse import urlencode
 
-    r = client.post("/v1/tokens", content=urlencode({**CARD, "authorize_card": "1"}),
+    r = client.post("/v1/tokens", content=urlencode(full_card_form(authorize_card="1")),
                     headers={**client.a.headers, "Content-Type": "application/x-www-form-urlencoded"})
     assert r.status_code == 201
     card = r.json()["data"]["card"]["data"]
@@ -59,7 +46,7 @@ def test_form_encoding_and_authorize_card(client: Client) -> None:
 
 @pytest.mark.parametrize(
     ("number", "brand"),
-    [("4012000098765439", "V"), ("5146315000000055", "M"), ("371449635392376", "X"), ("6011000993026909", "R"),
+    [(VISA, "V"), (MASTERCARD, "M"), (AMEX, "X"), (DISCOVER, "R"),
      ("6282000123842342", "R"), ("3055155515160018", "R"), ("3530142019945859", "J")],
 )
 def test_spec_test_numbers_succeed_with_their_brand(client: Client, number: str, brand: str) -> None:
@@ -69,7 +56,7 @@ def test_spec_test_numbers_succeed_with_their_brand(client: Client, number: str,
 def test_fingerprint_is_per_card_and_per_merchant(client: Client) -> None:
     one = tokenize(client)["card"]["data"]["fingerprint"]
     assert tokenize(client, exp_month="05")["card"]["data"]["fingerprint"] == one
-    assert tokenize(client, card_number="5146315000000055")["card"]["data"]["fingerprint"] != one
+    assert tokenize(client, card_number=MASTERCARD)["card"]["data"]["fingerprint"] != one
     assert tokenize(client, merchant=client.b)["card"]["data"]["fingerprint"] != one
 
 
@@ -80,7 +67,7 @@ def test_fingerprint_is_per_card_and_per_merchant(client: Client) -> None:
      ("4000000000009995", "Do Not Honor")],
 )
 def test_decline_numbers_answer_409(client: Client, number: str, message: str) -> None:
-    r = client.post("/v1/tokens", json={**CARD, "card_number": number}, headers=client.a.headers)
+    r = client.post("/v1/tokens", json=full_card_form(number), headers=client.a.headers)
     assert r.status_code == 409
     assert r.json() == {"status": "error", "code": 0, "message": message, "status_code": 409}
 
@@ -105,12 +92,10 @@ def test_decline_numbers_answer_409(client: Client, number: str, message: str) -
     ],
 )
 def test_token_field_errors(client: Client, changes: dict, field: str, message: str) -> None:
-    body = {**CARD, **changes}
-    body = {k: val for k, val in body.items() if val is not None}
-    r = client.post("/v1/tokens", json=body, headers=client.a.headers)
+    r = client.post("/v1/tokens", json=full_card_form(**changes), headers=client.a.headers)
     assert r.status_code == 422, r.text
     assert r.json()["errors"] == {field: [message]}
-    assert "4012000098765439" not in r.text
+    assert VISA not in r.text
 
 
 @pytest.mark.parametrize(
@@ -123,7 +108,7 @@ def test_token_field_errors(client: Client, changes: dict, field: str, message: 
     ],
 )
 def test_well_formed_but_unusable_cards_are_409(client: Client, changes: dict, message: str) -> None:
-    r = client.post("/v1/tokens", json={**CARD, **changes}, headers=client.a.headers)
+    r = client.post("/v1/tokens", json=full_card_form(**changes), headers=client.a.headers)
     assert r.status_code == 409, r.text
     assert r.json() == {"status": "error", "code": 0, "message": message, "status_code": 409}
     assert "4012000098765438" not in r.text
@@ -131,4 +116,4 @@ def test_well_formed_but_unusable_cards_are_409(client: Client, changes: dict, m
 
 def test_boundaries_that_pass(client: Client) -> None:
     assert tokenize(client, cvv="1234", exp_year="31", exp_month="1")["card"]["data"]["exp_month"] == "01"
-    assert tokenize(client, card_number=4012000098765439)["card"]["data"]["last4digit"] == "5439"
+    assert tokenize(client, card_number=int(VISA))["card"]["data"]["last4digit"] == "5439"
