@@ -202,6 +202,10 @@ def test_declines_answer_422_and_the_declined_charge_is_kept(client: Client, num
     assert stored["captured"] == 0 and stored["net_amount"] == 0
     listed = client.get("/v1/charges", headers=client.a.headers).json()["data"]
     assert [c["id"] for c in listed] == [stored["id"]]
+    approved = charge(client, keyed()).json()["data"]["id"]
+    # status=declined lists every decline, whatever its human status; status=Declined only that text.
+    every = client.get("/v1/charges?status=declined", headers=client.a.headers).json()["data"]
+    assert [c["id"] for c in every] == [stored["id"]] and approved != stored["id"]
     # Nothing moves a declined charge.
     assert client.post(f"/v1/charges/{stored['id']}/refunds", headers=client.a.headers).status_code == 409
     assert client.post(f"/v1/charges/{stored['id']}/void", headers=client.a.headers,

@@ -49,7 +49,7 @@ STATUS_LABELS = {
     lifecycle.REFUNDED: "Refunded",
     lifecycle.EXPIRED: "Authorization expired",
 }
-#: The charge list's status filter: every lifecycle status, and the commonest decline's.
+#: The charge list's status filter: every lifecycle status, and "Declined": every declined charge.
 STATUS_FILTER = (*lifecycle.STATUSES, "Declined")
 
 _FORM = "application/x-www-form-urlencoded"

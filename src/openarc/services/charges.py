@@ -423,25 +423,39 @@ def _day(raw: object, field: str) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
 
 
-def page_of(account_id: int, *, customer_id: int | None, filters: Mapping[str, object], per_page: int,
-            number: int, now: int) -> Steps[Page[Charge]]:
-    """Newest first; ``customer_id`` is a decoded key (0: given but unknown, so nothing matches)."""
-    where = ["ch.account_id = :account_id"]
+#: ``status=declined`` lists every declined charge, whatever its human status text.
+DECLINED = "declined"
+
+
+def where(account_id: int, *, customer_id: int | None, filters: Mapping[str, object],
+          now: int) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause (over ``charges ch``) and parameters of a list's filters: the one
+    reading of ``customer_id`` (a decoded key; 0 matches nothing), ``status`` (at ``now``, or
+    ``declined``) and ``from_date``/``to_date`` (UTC days, inclusive)."""
+    clauses = ["ch.account_id = :account_id"]
     params: dict[str, Any] = {"account_id": account_id}
     if customer_id is not None:
-        where.append("ch.customer_id = :customer_id")
+        clauses.append("ch.customer_id = :customer_id")
         params["customer_id"] = customer_id
     status = filters.get("status")
-    if status not in (None, ""):
-        where.append(f"{lifecycle.STATUS_SQL} = :status")
+    if isinstance(status, str) and status.strip().lower() == DECLINED:
+        clauses.append("ch.failure_code IS NOT NULL")
+    elif status not in (None, ""):
+        clauses.append(f"{lifecycle.STATUS_SQL} = :status")
         params |= {"status": str(status), "now": now}
     if filters.get("from_date") not in (None, ""):
-        where.append("ch.created_at >= :from_time")
+        clauses.append("ch.created_at >= :from_time")
         params["from_time"] = _day(filters["from_date"], "from_date")
     if filters.get("to_date") not in (None, ""):
-        where.append("ch.created_at < :to_time")
+        clauses.append("ch.created_at < :to_time")
         params["to_time"] = _day(filters["to_date"], "to_date") + lifecycle.DAY
-    clause = " AND ".join(where)
+    return " AND ".join(clauses), params
+
+
+def page_of(account_id: int, *, customer_id: int | None, filters: Mapping[str, object], per_page: int,
+            number: int, now: int) -> Steps[Page[Charge]]:
+    """Newest first, filtered as ``where`` reads the filters."""
+    clause, params = where(account_id, customer_id=customer_id, filters=filters, now=now)
     total = (yield One(f"SELECT count(*) FROM charges ch WHERE {clause}", params))[0]
     items: list[Charge] = []
     offset = (number - 1) * per_page
