@@ -28,13 +28,6 @@ from openarc.config import Settings
 from openarc.context import build_context
 from openarc.services import accounts
 
-SEED_FORM = (
-    "name=John%20Smith&email=customer%40xyz.com&send_email_address=invoicing%40xyz.com"
-    "&cc_email_address=cc%40xyz.com&address_1=103%20Mason%20Street&address_2=2nd%20Floor"
-    "&city=New%20York&state=NY&zip=10469&phone=541754301&country=US"
-)
-
-
 #: When set (scripts/test sets it for the second pass), every test gets a fresh PostgreSQL
 #: database on that server instead of a fresh SQLite file.
 POSTGRES_URL = os.environ.get("OPENARC_TEST_POSTGRES_URL", "")

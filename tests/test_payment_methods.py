@@ -8,16 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import Client
+from factories import AMEX, BANK_ACCOUNT_NUMBER, MASTERCARD, VISA, bank_account_body
 from test_tokens import tokenize
-
-BANK = {
-    "account_number": "123432575352",
-    "routing_number": "123345349",
-    "first_name": "John III",
-    "last_name": "LastName III",
-    "account_type": "Personal Savings",
-    "sec_code": "WEB",
-}
 
 
 def new_customer(client: Client, merchant=None) -> str:
@@ -42,14 +34,14 @@ def test_attaching_tokens_first_card_is_default(client: Client) -> None:
     assert data["name"] == "Ann Lee"  # fields and token in one PATCH both apply
     [card] = data["card"]["data"]
     assert card["id"] == first["card"]["data"]["id"] and card["customer_id"] == cid and card["is_default"] == 1
-    second = tokenize(client, card_number="5146315000000055")
+    second = tokenize(client, card_number=MASTERCARD)
     patch(client, cid, {"token_id": second["id"]})
     assert [(c["last4digit"], c["is_default"]) for c in cards_of(client, cid)] == [("5439", 1), ("0055", 0)]
 
 
 def test_default_card_switches_and_stays_unique(client: Client) -> None:
     cid = new_customer(client)
-    for number in ("4012000098765439", "5146315000000055", "371449635392376"):
+    for number in (VISA, MASTERCARD, AMEX):
         patch(client, cid, {"token_id": tokenize(client, card_number=number)["id"]})
     third = cards_of(client, cid)[2]["id"]
     r = patch(client, cid, {"default_card_id": third})
@@ -96,7 +88,7 @@ def test_bad_tokens_are_refused_and_change_nothing(client: Client, case: str) ->
 
 def test_deleting_a_card(client: Client) -> None:
     cid = new_customer(client)
-    for number in ("4012000098765439", "5146315000000055"):
+    for number in (VISA, MASTERCARD):
         patch(client, cid, {"token_id": tokenize(client, card_number=number)["id"]})
     default, other = cards_of(client, cid)
     r = client.delete(f"/v1/customers/{cid}/cards/{default['id']}", headers=client.a.headers)
@@ -108,7 +100,7 @@ def test_deleting_a_card(client: Client) -> None:
 
 def test_bank_accounts(client: Client) -> None:
     cid = new_customer(client)
-    r = client.post("/v1/bankaccounts", json={**BANK, "customer_id": cid}, headers=client.a.headers)
+    r = client.post("/v1/bankaccounts", json=bank_account_body(customer_id=cid), headers=client.a.headers)
     assert r.status_code == 201, r.text
     account = r.json()["data"]
     assert account["object"] == "BankAccount" and len(account["id"]) == 16
@@ -116,7 +108,7 @@ def test_bank_accounts(client: Client) -> None:
     assert account["customer_id"] == cid and account["is_default"] == 1
     listed = client.get(f"/v1/customers/{cid}", headers=client.a.headers).json()["data"]["bank_account"]["data"]
     assert listed == [account]
-    loose = client.post("/v1/bankaccounts", json=BANK, headers=client.a.headers).json()["data"]
+    loose = client.post("/v1/bankaccounts", json=bank_account_body(), headers=client.a.headers).json()["data"]
     assert loose["customer_id"] is None
     assert client.delete(f"/v1/bankaccounts/{account['id']}", headers=client.a.headers).status_code == 204
     assert client.delete(f"/v1/bankaccounts/{account['id']}", headers=client.a.headers).status_code == 404
@@ -139,24 +131,23 @@ def test_bank_accounts(client: Client) -> None:
     ],
 )
 def test_bank_account_field_errors(client: Client, changes: dict, field: str, message: str) -> None:
-    body = {k: val for k, val in {**BANK, **changes}.items() if val is not None}
-    r = client.post("/v1/bankaccounts", json=body, headers=client.a.headers)
+    r = client.post("/v1/bankaccounts", json=bank_account_body(**changes), headers=client.a.headers)
     assert r.status_code == 422, r.text
     assert r.json()["errors"] == {field: [message]}
-    assert "123432575352" not in r.text
+    assert BANK_ACCOUNT_NUMBER not in r.text
 
 
 def test_bank_account_for_an_unknown_customer_is_404(client: Client) -> None:
     for customer in ("nope", client.app.state.ctx.ids.customer.encode(999_999)):
-        r = client.post("/v1/bankaccounts", json={**BANK, "customer_id": customer}, headers=client.a.headers)
+        r = client.post("/v1/bankaccounts", json=bank_account_body(customer_id=customer), headers=client.a.headers)
         assert r.status_code == 404 and r.json()["message"] == "No such customer: customer_id."
 
 
 def test_bank_account_boundaries_that_pass(client: Client) -> None:
     for number, shown in (("123", "XXX"), ("12345678901234567", "XXXXXXXXXXXXX4567")):
-        r = client.post("/v1/bankaccounts", json={**BANK, "account_number": number}, headers=client.a.headers)
+        r = client.post("/v1/bankaccounts", json=bank_account_body(account_number=number), headers=client.a.headers)
         assert r.status_code == 201 and r.json()["data"]["account_number"] == shown
-    r = client.post("/v1/bankaccounts", json={**BANK, "sec_code": ""}, headers=client.a.headers)
+    r = client.post("/v1/bankaccounts", json=bank_account_body(sec_code=""), headers=client.a.headers)
     assert r.status_code == 201 and r.json()["data"]["sec_code"] is None
 
 
@@ -164,7 +155,7 @@ def test_deleting_a_customer_removes_its_payment_methods(client: Client) -> None
     cid = new_customer(client)
     token = tokenize(client)
     patch(client, cid, {"token_id": token["id"]})
-    bank = client.post("/v1/bankaccounts", json={**BANK, "customer_id": cid}, headers=client.a.headers).json()["data"]
+    bank = client.post("/v1/bankaccounts", json=bank_account_body(customer_id=cid), headers=client.a.headers).json()["data"]
     assert client.delete(f"/v1/customers/{cid}", headers=client.a.headers).status_code == 204
     card_id = token["card"]["data"]["id"]
     assert client.delete(f"/v1/customers/{cid}/cards/{card_id}", headers=client.a.headers).status_code == 404
@@ -175,18 +166,16 @@ def test_deleting_a_customer_removes_its_payment_methods(client: Client) -> None
         assert conn.exec_driver_sql("SELECT count(*) FROM tokens").scalar() == 0
 
 
-def test_other_merchants_payment_methods_are_404(client: Client) -> None:
+def test_other_merchants_ids_in_bodies_are_unknown(client: Client) -> None:
+    # (Every operation on another merchant's card or bank account is a 404: tests/test_conformance.py.)
     cid = new_customer(client)
     token = tokenize(client)
     patch(client, cid, {"token_id": token["id"]})
-    bank = client.post("/v1/bankaccounts", json={**BANK, "customer_id": cid}, headers=client.a.headers).json()["data"]
     card_id = token["card"]["data"]["id"]
     b = client.b
-    assert client.delete(f"/v1/customers/{cid}/cards/{card_id}", headers=b.headers).status_code == 404
-    assert client.delete(f"/v1/bankaccounts/{bank['id']}", headers=b.headers).status_code == 404
     theirs = new_customer(client, merchant=b)
     assert patch(client, theirs, {"default_card_id": card_id}, merchant=b).status_code == 409
-    refused = client.post("/v1/bankaccounts", json={**BANK, "customer_id": cid}, headers=b.headers)
+    refused = client.post("/v1/bankaccounts", json=bank_account_body(customer_id=cid), headers=b.headers)
     assert refused.status_code == 404 and "customer_id" in refused.json()["message"]
     assert len(cards_of(client, cid)) == 1
 
