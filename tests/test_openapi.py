@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import jsonschema_rs
+import orjson
+import pytest
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from conftest import Client
 from factories import bank_account_body
+from openarc.api import openapi
+from openarc.api.routes import Body, Ok, operation, resource
 
-OPERATIONS = {
+#: Pinned, though everything else here is derived from the routes: an operationId is a public
+#: name (client generators name their methods after it), so renaming or dropping one breaks
+#: generated clients, and no check derived from the routes can see a rename.  New operations
+#: need not be added; these must not change.
+PINNED = {
     ("post", "/v1/customers"): "createCustomer",
     ("get", "/v1/customers"): "listCustomers",
     ("get", "/v1/customers/{customer_id}"): "retrieveCustomer",
@@ -21,19 +34,65 @@ OPERATIONS = {
 }
 
 
-def test_openapi_document_has_stable_operation_ids(client: Client) -> None:
+def operation_ids(doc: dict[str, Any]) -> dict[tuple[str, str], str]:
+    return {(m, p): op["operationId"] for p, item in doc["paths"].items() for m, op in item.items() if m != "parameters"}
+
+
+def test_every_api_route_declares_its_operation(client: Client) -> None:
+    """Built strictly, as the server does not: a /v1 route without a declared operation fails
+    here, named (the server leaves it out and names it in ``info``)."""
+    strict = openapi.document(client.app.app.routes)  # the Starlette app behind api.front.Front
+    assert orjson.loads(orjson.dumps(strict)) == client.get("/openapi.json").json()
+
+
+def test_every_api_route_is_documented_under_a_unique_stable_operation_id(client: Client) -> None:
     doc = client.get("/openapi.json").json()
     assert doc["openapi"].startswith("3.1")
-    found = {(m, p): op["operationId"] for p, item in doc["paths"].items() for m, op in item.items() if m != "parameters"}
-    assert found == OPERATIONS
-
-
-def test_every_api_route_is_documented(client: Client) -> None:
-    doc = client.get("/openapi.json").json()
-    for route in client.app.app.routes:  # the Starlette app behind api.front.Front
+    assert "x-undeclared-operations" not in doc["info"]
+    for route in client.app.app.routes:
         if isinstance(route, Route) and route.path.startswith("/v1"):
-            documented = {m.upper() for m in doc["paths"][route.path] if m != "parameters"}
-            assert documented == set(route.methods) - {"HEAD"}
+            documented = {m.upper() for m in doc["paths"].get(route.path, {}) if m != "parameters"}
+            assert documented == set(route.methods or ()) - {"HEAD"}, route.path
+    found = operation_ids(doc)
+    assert len(set(found.values())) == len(found), "operationIds must be unique"
+    assert all(re.fullmatch(r"[a-z]+(?:[A-Z][a-z0-9]*)*", name) for name in found.values()), found
+    assert PINNED.items() <= found.items()
+
+
+async def _handler(request: Request) -> Response:
+    return Response(status_code=204)
+
+
+async def _other(request: Request) -> Response:
+    return Response(status_code=204)
+
+
+def test_an_undeclared_api_route_is_never_left_out_silently() -> None:
+    declared = operation("createThing", "Create a thing", ok=Ok(204, "Done"), errors=(401,))(_handler)
+    routes = [
+        resource("/v1/things", post=declared, get=_other),
+        Route("/v1/others/{other_id}", _other),
+        Route("/not-the-api", _other),  # outside /v1: documented only when declared
+    ]
+    with pytest.raises(openapi.UndeclaredOperation, match=r"GET /v1/things, GET /v1/others/\{other_id\}"):
+        openapi.document(routes)
+    served = openapi.document(routes, strict=False)
+    assert served["info"]["x-undeclared-operations"] == ["GET /v1/things", "GET /v1/others/{other_id}"]
+    assert list(served["paths"]) == ["/v1/things"] and list(served["paths"]["/v1/things"]) == ["post"]
+    assert served["paths"]["/v1/things"]["post"]["responses"].keys() == {"204", "401", "429"}
+
+
+def test_a_declaration_names_only_published_schemas_errors_and_bodies() -> None:
+    def build(**declared: Any) -> None:
+        handler = operation("getThing", "Get a thing", **{"ok": Ok(204, "Done"), "errors": (401,), **declared})
+        openapi.document([resource("/v1/things", post=handler(_handler))])
+
+    with pytest.raises(ValueError, match="NoSuchSchema"):
+        build(ok=Ok(200, "A thing", "NoSuchSchema"))
+    with pytest.raises(ValueError, match=r"\[418\]"):
+        build(errors=(401, 418))
+    with pytest.raises(ValueError, match="'Customer'"):  # a body must not take a response's name
+        build(body=Body("Customer", {}, "A thing"))
 
 
 def test_bodies_in_both_encodings_and_every_error_documented(client: Client) -> None:

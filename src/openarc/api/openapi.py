@@ -220,7 +220,7 @@ ERRORS: dict[int, dict[str, object]] = {
     413: _error(413, "Body over the size limit"),
     415: _error(415, "Body in an unsupported encoding"),
     422: {"description": "Validation failed; `errors` names each field", "content": _json(schemas.ref("ValidationError"))},
-    429: {**_error(429, "Too many requests with this API key (api.middleware.RateLimitMiddleware)"),
+    429: {**_error(429, "Too many requests with this API key"),
           "headers": {"Retry-After": {"description": "Seconds until the next request can succeed",
                                       "schema": {"type": "integer"}}}},
 }
@@ -315,7 +315,7 @@ def document(routes: Sequence[BaseRoute], *, strict: bool = True) -> dict[str, A
         ids.add(op.operation_id)
         item[method] = _operation(op, path)
         for name, schema in (_inputs(op.body) if op.body else {}).items():
-            if inputs.setdefault(name, schema) != schema:
+            if name in schemas.COMPONENTS or inputs.setdefault(name, schema) != schema:
                 raise ValueError(f"{op.operation_id}: a different body is already published as {name!r}")
     info: dict[str, object] = {
         "title": "OpenArc",
