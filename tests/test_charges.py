@@ -404,3 +404,58 @@ def test_a_customer_embeds_its_newest_charges_only(client: Client) -> None:
     assert [c["amount"] for c in listed[other]["charge"]["data"]] == [77]
     every = client.get(f"/v1/charges?customer_id={customer}&limit=100", headers=client.a.headers).json()
     assert every["meta"]["pagination"]["total"] == CUSTOMER_CHARGES + 2
+
+
+# ---------------------------------------------------------------------------- what an adversary tried
+
+
+@pytest.mark.parametrize("metadata", [
+    "[" * 50_000,                          # deeper than any parser should follow
+    '{"a": "\\ud800"}',                    # a lone surrogate: stored, it broke every later read
+    '{"a": NaN}', '{"a": 1e400}', '{"a": "line\\nbreak"}', '{"a": {"b": "c"}}',
+])
+def test_metadata_that_cannot_be_read_back_is_refused(client: Client, metadata: str) -> None:
+    assert list(errors_of(charge(client, keyed(metadata=metadata)))) == ["metadata"]
+
+
+@pytest.mark.parametrize(("field", "text"), [
+    ("charge_description", "card 6011000993026909 cvv 8642"),
+    ("charge_description", "paid with 4012 0000 9876 5439"),
+    ("purchase_order", "5146-3150-0000-0055"),
+    ("metadata", '{"note": "371449635392376"}'),
+])
+def test_a_card_number_in_free_text_is_refused_not_stored(client: Client, field: str, text: str) -> None:
+    response = charge(client, keyed(**{field: text}))
+    assert errors_of(response)[field] == [f"The {field.replace('_', ' ')} field must not contain a card number."]
+    assert text not in response.text
+
+
+def test_an_order_number_is_not_taken_for_a_card_number(client: Client) -> None:
+    created = charge(client, keyed(purchase_order="PO 2026120300001", charge_description="Order 1234567890123"))
+    assert created.status_code == 201, created.text
+
+
+@pytest.mark.parametrize("query", ["status=%00", "status=garbage", "status=a%00b", "from_date=2024-W01-1",
+                                   "to_date=2024-02-30"])
+def test_list_filters_that_match_nothing_sensible_are_named(client: Client, query: str) -> None:
+    answer = client.get(f"/v1/charges?{query}", headers=client.a.headers)
+    assert list(errors_of(answer)) == [query.split("=")[0]]
+
+
+def test_a_capture_of_nothing_says_so(client: Client) -> None:
+    auth = charge(client, keyed(capture=0)).json()["data"]
+    answer = client.post(f"/v1/charges/{auth['id']}/capture", headers=client.a.headers, data={"amount": 0})
+    assert errors_of(answer) == {"amount": ["The amount field must be at least 1."]}
+
+
+def test_card_data_in_a_post_query_string_is_neither_stored_nor_quoted(client: Client) -> None:
+    """An Idempotency-Key row keeps the path, never the query string (it is hashed)."""
+    number, cvv = "5146315000000055", "4321"
+    headers = {**client.a.headers, "Idempotency-Key": "query-echo"}
+    first = client.post(f"/v1/charges?card_number={number}&cvv={cvv}", headers=headers, json=keyed())
+    assert first.status_code == 201
+    again = client.post("/v1/charges", headers=headers, json=keyed())
+    assert again.status_code == 422 and number not in again.text and cvv not in again.text
+    with client.app.state.ctx.db.raw.autocommit() as raw:
+        stored = raw.all("SELECT path FROM idempotency_keys", {})
+    assert [tuple(row) for row in stored] == [("/v1/charges",)]

@@ -188,3 +188,25 @@ def test_ach_through_the_sdk_returns_the_ach_charge_without_a_second_debit(payar
     assert found["id"] == made["id"] and found["successful"] == 1
     assert settle(sandbox_server, merchant) == 0  # card charges settled; the ACH one is counted apart
     assert run(payarc.charges["retrieve"](made["object_id"]))["status"] == "settled"
+
+
+def test_the_sandbox_log_never_fails_a_charge_nor_keeps_card_data(sandbox_server: LiveServer,
+                                                                  merchant: Merchant) -> None:
+    url, number, cvv = sandbox_server.url, "6011000993026909", "8642"
+    deep = '{"a": ' * 1000 + '"x"' + "}" * 1000
+    body = f'{{"amount": 1000, "currency": "usd", "card_number": "{VISA}", "exp_month": "03", "exp_year": "2031", "x": {deep}}}'
+    created = httpx.post(f"{url}/v1/charges", headers={**merchant.headers, "Content-Type": "application/json"},
+                         content=body, timeout=30)
+    assert created.status_code == 201, created.text  # the charge was made: the client is told so
+    # Card data where redaction by field name cannot see it: a query parameter's name, a JSON
+    # body sent as a form, free text.
+    httpx.post(f"{url}/v1/charges?{number}", headers=merchant.headers, data={"amount": "1000"})
+    httpx.post(f"{url}/v1/charges", headers={**merchant.headers, "Content-Type": "application/x-www-form-urlencoded"},
+               content=f'{{"card_number": "{number}", "cvv": "{cvv}"}}')
+    httpx.post(f"{url}/v1/charges", headers={**merchant.headers, "Content-Type": "text/plain"},
+               content=f'cvv: {cvv} card {number}')
+    logged = httpx.get(f"{url}/_openarc/requests", headers=merchant.headers)
+    assert logged.status_code == 200 and len(logged.json()["data"]) >= 4
+    assert number not in logged.text and cvv not in logged.text
+    access_log = sandbox_server.output()
+    assert number not in access_log and cvv not in access_log

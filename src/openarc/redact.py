@@ -34,12 +34,22 @@ def text(value: str) -> str:
     return _DIGIT_RUN.sub(REDACTED, value)
 
 
-def body(value: object) -> object:
-    """A parsed JSON/form body with secret fields masked, recursively."""
+#: Nesting kept in a redacted body; deeper levels become ``NESTED`` (a body nested a thousand
+#: deep once overflowed the recursion and failed the request it was logging).
+MAX_DEPTH = 16
+NESTED = "[nested]"
+
+
+def body(value: object, depth: int = 0) -> object:
+    """A parsed JSON/form body with secret fields masked, recursively; keys are redacted as
+    text too (a card number sent as a key, or a JSON body sent as a form, is a key)."""
+    if isinstance(value, (Mapping, list)) and depth >= MAX_DEPTH:
+        return NESTED
     if isinstance(value, Mapping):
-        return {k: REDACTED if str(k).lower() in SECRET_FIELDS else body(v) for k, v in value.items()}
+        return {text(str(k)): REDACTED if str(k).lower() in SECRET_FIELDS else body(v, depth + 1)
+                for k, v in value.items()}
     if isinstance(value, list):
-        return [body(v) for v in value]
+        return [body(v, depth + 1) for v in value]
     if isinstance(value, str):
         return text(value)
     return value

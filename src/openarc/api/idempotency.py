@@ -61,8 +61,9 @@ class IdempotencyMiddleware:
         account = await account_for(ctx, token)
         key = service.validate_key(raw_key)
         body = await bodies.collect(_chunks(receive), ctx.settings.max_body_bytes)
-        path = scope["path"] + (f"?{scope['query_string'].decode('latin-1')}" if scope.get("query_string") else "")
-        digest = service.request_hash(ctx.secrets.derive("idempotency"), body, headers.get("content-type", ""))
+        path = scope["path"]  # the query string goes into the hash only (it may carry anything)
+        digest = service.request_hash(ctx.secrets.derive("idempotency"), body, headers.get("content-type", ""),
+                                      scope.get("query_string", b""))
         ttl = ctx.settings.idempotency_ttl_seconds
         await self._maybe_purge(ctx, now, ttl)
         outcome = await ctx.call(

@@ -99,7 +99,9 @@ class RequestLogMiddleware:
             # Parameter names are kept, values only for paging: searches carry customers'
             # emails, names and phones, and secret parameters (?cvv=…) must not appear either.
             query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-            entry["query"] = {k: redact.text(v) if k in LOGGED_QUERY_VALUES else redact.REDACTED for k, v in query}
+            # Names are redacted like text too: ``?4716…`` or ``?<key>`` makes the secret a name.
+            entry["query"] = {redact.text(k): redact.text(v) if k in LOGGED_QUERY_VALUES else redact.REDACTED
+                              for k, v in query}
         if scope.get("client"):
             entry["client"] = scope["client"][0]
         return entry

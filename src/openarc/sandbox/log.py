@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -38,6 +39,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +105,21 @@ def _body(content_type: str, raw: bytes, size: int) -> object:
         try:
             return redact.body(orjson.loads(raw))
         except orjson.JSONDecodeError:
-            pass
+            return _unread(len(raw), mime or "JSON")
     text = raw.decode("utf-8", "replace")
     if mime == "application/x-www-form-urlencoded" or (not mime and "=" in text):
-        return redact.body(dict(parse_qsl(text, keep_blank_values=True)))
-    return redact.text(text)
+        form = dict(parse_qsl(text, keep_blank_values=True))
+        if any(name.lstrip()[:1] in ("{", "[") for name in form):
+            # A JSON body sent as a form: one field name holding all of it, which redaction
+            # by field name cannot see into.
+            return _unread(len(raw), "JSON sent as a form")
+        return redact.body(form)
+    # Free text has no field names to redact by: a CVV in it would be kept.
+    return _unread(len(raw), mime or "text")
+
+
+def _unread(size: int, kind: str) -> str:
+    return f"[{size} bytes of {kind}, not logged: it could not be read field by field]"
 
 
 class _Capture:
@@ -170,7 +183,10 @@ class RequestLogMiddleware:
             if recorded:
                 return
             recorded = True
-            self.log.add(account_id, self._entry(scope, request_headers, capture, started))
+            try:
+                self.log.add(account_id, self._entry(scope, request_headers, capture, started))
+            except Exception:
+                log.warning("a request could not be added to the sandbox request log", exc_info=True)
 
         async def watch(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -31,6 +31,7 @@ from openarc.services.paging import Page
 
 TYPES = ("debit", "credit")
 VALIDATED, SETTLED = "validated", "settled"
+STATUSES = (VALIDATED, SETTLED, "rejected")
 #: How long after an ACH charge the Python SDK's second, identical POST to /v1/charges is
 #: answered with it (the SDK sends it at once; a minute allows for a slow network).
 REPLAY_SECONDS = 60
@@ -161,6 +162,11 @@ def create(raw: Raw, account_id: int, values: Mapping[str, Any], source: Source,
         "created_at": now,
         "updated_at": now,
     }
+    # A replay digest is needed for REPLAY_SECONDS only; older ones are blanked, so that the
+    # keyed hash of a body that held an account number does not outlive its use.
+    raw.run("UPDATE ach_charges SET request_digest = '' WHERE account_id = :account_id "
+            "AND created_at < :since AND request_digest <> ''",
+            {"account_id": account_id, "since": now - REPLAY_SECONDS})
     return AchCharge(id=raw.value(_INSERT, record), **record)
 
 
@@ -216,6 +222,8 @@ def page_of(account_id: int, *, customer_id: int | None, filters: Mapping[str, o
         where.append("customer_id = :customer_id")
         params["customer_id"] = customer_id
     status = filters.get("status")
+    if status not in (None, "") and status not in STATUSES:
+        raise Invalid.one("status", f"The status must be one of: {', '.join(STATUSES)}.")
     if status not in (None, ""):
         where.append("(CASE WHEN status = 'validated' AND settles_at <= :now THEN 'settled' ELSE status END) = :status")
         params |= {"status": str(status), "now": now}

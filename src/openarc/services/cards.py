@@ -101,16 +101,6 @@ class Token:
 # ---------------------------------------------------------------------------- card numbers
 
 
-def luhn_ok(number: str) -> bool:
-    total = 0
-    for i, char in enumerate(reversed(number)):
-        digit = int(char)
-        if i % 2:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
-
-
 def brand_of(number: str) -> str | None:
     """PayArc's brand codes: V Visa, M Mastercard, X Amex, R Discover/Diners/UnionPay, J JCB."""
     two, four, six = int(number[:2]), int(number[:4]), int(number[:6])
@@ -181,7 +171,7 @@ def card_record(
     number = values["card_number"] or ""
     # Well-formed but unusable cards are refused as PayArc refuses them: a 409 business
     # error ("Invalid Card" is the body PayArc's own sandbox sent), not a 422.
-    if not luhn_ok(number) or brand_of(number) is None:
+    if not v.luhn_ok(number) or brand_of(number) is None:
         raise Conflict("Invalid Card")
     exp = expiry(values["exp_month"] or "", values["exp_year"] or "", *today)
     if exp is None:

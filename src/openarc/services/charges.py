@@ -14,8 +14,10 @@ import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from openarc.db.raw import Raw, columns, in_list
 from openarc.db.steps import Many, One, Steps
@@ -62,6 +64,9 @@ RULES: dict[str, v.Text] = {
     "do_not_send_sms_to_customer": v.Text(v.one_of(*YES_NO), message=v.IN),
     **{name: v.Text(v.printable, max=100, numbers=True) for name in ECHOED},
 }
+
+#: Text a client writes freely, where a card number pasted by mistake would be stored: refused.
+FREE_TEXT = ("statement_description", "charge_description", *ECHOED)
 
 #: A keyed card: the token's fields, but the CVV is optional and the source is the charge's.
 KEYED_RULES: dict[str, v.Text] = {
@@ -205,6 +210,9 @@ def clean(body: Mapping[str, object], *, token_id: int | None, customer_id: int 
         values["metadata"] = metadata_of(body.get("metadata"))
     except Invalid as exc:
         errors.update(exc.errors)
+    for name in FREE_TEXT:
+        if isinstance(values.get(name), str) and v.holds_card_number(values[name]):
+            errors[name] = [v.CARD_NUMBER_IN_TEXT.format(attr=v.attribute(name))]
     if errors:
         raise Invalid(errors)
     for name in ("amount", "tip_amount", "surcharge"):
@@ -217,17 +225,22 @@ def _required(rule: v.Text) -> v.Text:
 
 
 def metadata_of(raw: object) -> dict[str, str]:
-    """``metadata``: a JSON-encoded object (as PayArc takes it) or, in a JSON body, the object itself."""
+    """``metadata``: a JSON-encoded object (as PayArc takes it) or, in a JSON body, the object itself.
+
+    Parsed by orjson, the body parser's own, so what is accepted here is exactly what is read
+    back later (the standard library's parser took lone surrogates, NaN and any depth, and
+    either failed the request with a 500 or stored what every later read failed on).
+    """
     if raw is None or (isinstance(raw, str) and not raw.strip(v.WHITESPACE)):
         return {}
     problem = "The metadata field must be a JSON object of text values."
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
-        except ValueError:
+            raw = orjson.loads(raw)
+        except orjson.JSONDecodeError:
             raise Invalid.one("metadata", problem) from None
-    if not isinstance(raw, dict) or not all(isinstance(x, (str, int, float)) and not isinstance(x, bool)
-                                            for x in raw.values()):
+    if not isinstance(raw, dict) or not all(
+            isinstance(x, (str, int)) and not isinstance(x, bool) for x in raw.values()):
         raise Invalid.one("metadata", problem)
     if len(raw) > METADATA_KEYS:
         raise Invalid.one("metadata", f"The metadata field must not have more than {METADATA_KEYS} keys.")
@@ -235,9 +248,14 @@ def metadata_of(raw: object) -> dict[str, str]:
         if not (0 < len(key) <= METADATA_KEY_LENGTH and key.isascii() and key.replace("_", "a").isalnum()):
             raise Invalid.one("metadata", f"Each metadata key must be 1 to {METADATA_KEY_LENGTH} letters, digits "
                                           "or underscores.")
-        if len(str(value)) > METADATA_VALUE_LENGTH:
+        text = str(value)
+        if len(text) > METADATA_VALUE_LENGTH:
             raise Invalid.one("metadata", f"Each metadata value must not be greater than {METADATA_VALUE_LENGTH} "
                                           "characters.")
+        if text and not v.printable(text):
+            raise Invalid.one("metadata", "Each metadata value must be text without control characters.")
+        if v.holds_card_number(text):
+            raise Invalid.one("metadata", v.CARD_NUMBER_IN_TEXT.format(attr="metadata"))
     return {key: str(value) for key, value in raw.items()}
 
 
@@ -412,19 +430,19 @@ def of_customers(customer_ids: Sequence[int]) -> Steps[dict[int, list[Charge]]]:
 
 
 def _day(raw: object, field: str) -> int:
-    """Midnight UTC of a ``YYYY-MM-DD`` query parameter, as Unix seconds."""
-    text = str(raw).strip()
+    """Midnight UTC of a ``YYYY-MM-DD`` query parameter, as Unix seconds (only that form:
+    ``date.fromisoformat`` also takes week dates such as ``2024-W01-1``)."""
     try:
-        day = date.fromisoformat(text) if len(text) == 10 else None
+        day = datetime.strptime(str(raw).strip(), "%Y-%m-%d")
     except ValueError:
-        day = None
-    if day is None:
-        raise Invalid.one(field, f"The {field} field must be a date in the format YYYY-MM-DD.")
-    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+        raise Invalid.one(field, f"The {field} field must be a date in the format YYYY-MM-DD.") from None
+    return int(day.replace(tzinfo=UTC).timestamp())
 
 
 #: ``status=declined`` lists every declined charge, whatever its human status text.
 DECLINED = "declined"
+#: Every status a charge can be listed by: the lifecycle's, and each decline's own words.
+LISTED_STATUSES = (*lifecycle.STATUSES, *dict.fromkeys(d.status for d in triggers.DECLINES.values()))
 
 
 def where(account_id: int, *, customer_id: int | None, filters: Mapping[str, object],
@@ -441,8 +459,10 @@ def where(account_id: int, *, customer_id: int | None, filters: Mapping[str, obj
     if isinstance(status, str) and status.strip().lower() == DECLINED:
         clauses.append("ch.failure_code IS NOT NULL")
     elif status not in (None, ""):
+        if status not in LISTED_STATUSES:
+            raise Invalid.one("status", "The status must be one of: " + ", ".join((*LISTED_STATUSES, DECLINED)) + ".")
         clauses.append(f"{lifecycle.STATUS_SQL} = :status")
-        params |= {"status": str(status), "now": now}
+        params |= {"status": status, "now": now}
     if filters.get("from_date") not in (None, ""):
         clauses.append("ch.created_at >= :from_time")
         params["from_time"] = _day(filters["from_date"], "from_date")

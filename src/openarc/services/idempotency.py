@@ -59,10 +59,14 @@ def validate_key(raw: str) -> str:
     return raw
 
 
-def request_hash(pepper: bytes, body: bytes, content_type: str) -> str:
-    """A keyed hash of what the body says: equal for a byte-identical retry, useless for
-    guessing a card number inside it without the installation secret."""
+def request_hash(pepper: bytes, body: bytes, content_type: str, query: bytes = b"") -> str:
+    """A keyed hash of what the request says beyond its method and path (query string,
+    encoding, body): equal for a byte-identical retry, useless for guessing a card number
+    inside it without the installation secret.  The query string is hashed, never stored:
+    a client can put anything there, a card number included."""
     mac = hmac.new(pepper, content_type.split(";", 1)[0].strip().lower().encode(), hashlib.sha256)
+    mac.update(b"\0")
+    mac.update(query)
     mac.update(b"\0")
     mac.update(body)
     return mac.hexdigest()
@@ -116,7 +120,7 @@ def claim(
     if row.method != method or row.path != path:
         raise _mismatch(f"was first used for {row.method} {row.path}, not for {method} {path}")
     if not hmac.compare_digest(row.request_hash, digest):
-        raise _mismatch("was first used with a different request body")
+        raise _mismatch("was first used with a different request body or query string")
     if row.status is None:
         raise Conflict(f"A request with this {HEADER} is still in progress; retry after it has completed.")
     return Replay(row.status, row.response or b"")

@@ -76,6 +76,8 @@ def capture(raw: Raw, account_id: int, charge_id: int, body: Mapping[str, object
     if changed:
         return charge
     status = charge.status_at(now)
+    if status == lifecycle.AUTHORIZED and amount == 0:
+        raise Invalid.one("amount", "The amount field must be at least 1.")
     if status == lifecycle.AUTHORIZED:  # only the amount can have been wrong
         raise Invalid.one("amount", f"The amount field must not be greater than the authorized amount "
                                     f"({charge.amount_approved}).")

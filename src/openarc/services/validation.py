@@ -118,6 +118,32 @@ def email(value: str) -> bool:
     return _EMAIL.fullmatch(value) is not None
 
 
+_DIGIT_RUNS = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
+CARD_NUMBER_IN_TEXT = "The {attr} field must not contain a card number."
+
+
+def luhn_ok(number: str) -> bool:
+    """The Luhn check every card number passes."""
+    total = 0
+    for i, char in enumerate(reversed(number)):
+        digit = int(char)
+        if i % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+def holds_card_number(text: str) -> bool:
+    """Whether free text carries what looks like a card number: 13–19 digits (spaces or dashes
+    between them allowed) starting as card brands do (3–6) and passing the Luhn check.  Such
+    text is refused, never stored (a number pasted into a description by mistake)."""
+    for match in _DIGIT_RUNS.finditer(text):
+        number = re.sub(r"[ -]", "", match.group())
+        if number[0] in "3456" and luhn_ok(number):
+            return True
+    return False
+
+
 def one_of(*allowed: str) -> Check:
     """Exactly one of ``allowed`` (Laravel's ``in`` rule)."""
     choices = frozenset(allowed)
