@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import ON_POSTGRES
-from openarc.services.cards import luhn_ok
+from openarc.services.validation import luhn_ok
 
 # ---------------------------------------------------------------------------- cards
 
