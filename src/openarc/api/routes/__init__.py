@@ -3,23 +3,28 @@
 Every handler under ``/v1`` is also an OpenAPI operation, declared where the handler is
 written; ``api.openapi.document`` walks the app's routes and collects them, so the
 published document and the router are one table (as Starlette's ``SchemaGenerator``
-reads its routes).  A ``/v1`` route without a declaration makes the document fail to
-build, loudly, rather than go unpublished.  Declaring one::
+reads its routes).  A ``/v1`` route without a declaration fails the strict build the
+tests make (naming it), and is named in the served document's ``info``, never dropped
+silently.  Declaring one::
 
     @operation(
         "createCharge", "Create a charge",
         body=Body("ChargeInput", charges.RULES, "A charge by token, customer or card.", refs=("token_id",)),
-        ok=Ok(201, "The new charge", "ChargeEnvelope"),  # a component of api.schemas
+        ok=Ok(201, "The new charge", "ChargeEnvelope"),
         errors=(*BODY_ERRORS, 404, 409),
     )
     async def create(request: Request) -> Response: ...
 
     routes = [resource("/v1/charges", post=create)]
 
-Path parameters (``{charge_id}``) are published from the path itself; query parameters
-are OpenAPI parameter objects (``api.openapi.PAGING``, ``api.openapi.include(...)``).
-429 is added to every ``/v1`` operation by the document: the rate limiter answers it, not
-the handler.
+with the answer's shape in ``api.schemas.COMPONENTS`` (``"Charge": CHARGE`` written key by
+key as render.charge builds it, ``"ChargeEnvelope": envelope("Charge")``, ``"ChargePage":
+page("Charge")``) and a real answer checked against it in tests/test_schemas.py.  The
+body's ``RULES`` are the ones the service validates with; ``refs`` are body fields holding
+another object's id.  Path parameters (``{charge_id}``) are published from the path;
+query parameters are OpenAPI parameter objects (``api.openapi.PAGING``,
+``api.openapi.include(...)``).  429 is added to every ``/v1`` operation by the document:
+the rate limiter answers it, not the handler.
 """
 
 from __future__ import annotations
