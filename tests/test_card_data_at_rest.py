@@ -7,11 +7,13 @@ import random
 from pathlib import Path
 
 import httpx
+import pytest
 
 from conftest import start_server, stop_server
 from factories import assert_not_at_rest, scan_card_form, scan_card_numbers, scan_cvvs, standalone
 
 
+@pytest.mark.slow
 def test_no_card_number_or_cvv_is_ever_written(tmp_path: Path) -> None:
     rng = random.Random(20261126)
     numbers = scan_card_numbers(1000, rng)

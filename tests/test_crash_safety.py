@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 from conftest import database_url
 
 CRASH_TOOL = Path(__file__).resolve().parent.parent / "bench" / "crash.py"
@@ -23,6 +25,7 @@ def load_tool() -> ModuleType:
     return module
 
 
+@pytest.mark.slow
 def test_no_acknowledged_write_is_lost_over_10_kill_cycles(tmp_path: Path) -> None:
     crash = load_tool()
     report = crash.run(10, database_url(tmp_path / "crash.db"), tmp_path, writers=8, seed=5,
@@ -36,6 +39,7 @@ def test_no_acknowledged_write_is_lost_over_10_kill_cycles(tmp_path: Path) -> No
     assert report.unanswered + report.refused >= 1
 
 
+@pytest.mark.slow
 def test_graceful_stops_under_load_lose_nothing_and_end_in_time(tmp_path: Path) -> None:
     # SIGTERM is how deploys and orchestrators stop a server: two workers, each stopped mid-load.
     crash = load_tool()

@@ -8,11 +8,13 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from conftest import LiveServer
 from factories import bank_account_body, card_form
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_nothing(live_server: LiveServer, tmp_path: Path) -> None:
     """All default checks, both encodings, with two merchants' keys, time-bounded.
 
