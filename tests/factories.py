@@ -182,3 +182,22 @@ def assert_not_at_rest(url: str, *, numbers: list[str], cvvs: list[str]) -> None
             assert not any(pattern.search(blob.decode()) for blob in files.values()), "a CVV found in the database"
         else:
             assert not any(cvv.encode() in blob for blob in files.values()), "a CVV found in the database files"
+
+
+# ---------------------------------------------------------------------------- charges
+
+
+def charge_body(**overrides: object) -> dict[str, Any]:
+    """A card charge's own fields; its card comes from ``overrides`` (a keyed card, a
+    ``token_id``, or a ``customer_id``)."""
+    return _without_nones({"amount": 1500, "currency": "usd", **overrides})
+
+
+def keyed_charge_body(number: object = VISA, **overrides: object) -> dict[str, Any]:
+    """A charge of a keyed card (never stored: only its safe parts are kept)."""
+    return charge_body(card_number=number, exp_month="03", exp_year="2031", cvv="999", **overrides)
+
+
+def ach_charge_body(**overrides: object) -> dict[str, Any]:
+    """A debit of an inline bank account (saved, masked)."""
+    return _without_nones({"amount": 6699, "type": "debit", "sec_code": "WEB", **bank_account_body(), **overrides})

@@ -103,7 +103,8 @@ def test_customer_default_card_and_a_chosen_card(client: Client) -> None:
 
 def test_customer_without_a_card_and_unknown_references(client: Client) -> None:
     bare = client.post("/v1/customers", headers=client.a.headers, data={"name": "No Card"}).json()["data"]["id"]
-    assert list(errors_of(charge(client, {"amount": 500, "currency": "usd", "customer_id": bare}))) == ["customer_id"]
+    no_card = charge(client, {"amount": 500, "currency": "usd", "customer_id": bare})
+    assert no_card.status_code == 409 and "no card to charge" in no_card.json()["message"]
     missing = charge(client, {"amount": 500, "currency": "usd", "customer_id": "jMNKVMPKnNxPVnDp"})
     assert missing.status_code == 404 and "customer_id" in missing.json()["message"]
     customer, _ = customer_with_card(client)
@@ -271,7 +272,8 @@ def test_authorize_then_partial_capture_then_settle(client: Client) -> None:
     assert (auth["status"], auth["captured"], auth["amount_captured"]) == ("authorized", "0", 0)
     url = f"/v1/charges/{auth['id']}"
     too_much = client.post(f"{url}/capture", headers=client.a.headers, data={"amount": 1001})
-    assert "amount" in errors_of(too_much)
+    assert too_much.status_code == 409
+    assert too_much.json()["message"] == "The amount to capture (1001) is greater than the authorized amount (1000)."
     assert "amount" in errors_of(client.post(f"{url}/capture", headers=client.a.headers, data={"tip_amount": 5}))
     captured = client.post(f"{url}/capture", headers=client.a.headers, data={"amount": 900})
     assert captured.status_code == 200

@@ -44,6 +44,10 @@ def test_another_merchants_ids_answer_404_and_change_nothing(live_server: LiveSe
         bank_id = http.post("/v1/bankaccounts", headers=a.headers, data=bank_account_body(customer_id=cid)
                             ).json()["data"]["id"]
         b_token = http.post("/v1/tokens", headers=b.headers, data=card_form()).json()["data"]["id"]
+        charge_id = http.post("/v1/charges", headers=a.headers, json={"amount": 1000, "currency": "usd",
+                                                                      "customer_id": cid}).json()["data"]["id"]
+        ach_charge_id = http.post("/v1/achcharges", headers=a.headers, json={
+            "amount": 1000, "type": "debit", "sec_code": "WEB", "bank_account_id": bank_id}).json()["data"]["id"]
 
         def snapshot() -> tuple[bytes, bytes]:
             one = http.get(f"/v1/customers/{cid}", headers=a.headers, params={"include": "card,bank_account"})
@@ -58,9 +62,11 @@ def test_another_merchants_ids_answer_404_and_change_nothing(live_server: LiveSe
 
         before = settle(snapshot())
         doc = http.get("/openapi.json").json()
-        ids = {"customer_id": cid, "card_id": card_id, "bank_account_id": bank_id}
+        ids = {"customer_id": cid, "card_id": card_id, "bank_account_id": bank_id, "charge_id": charge_id,
+               "ach_charge_id": ach_charge_id}
         tried = 0
-        bodies = [{}, {"name": "Eve Mallory"}, {"token_id": b_token}, {"default_card_id": card_id}]
+        bodies = [{}, {"name": "Eve Mallory"}, {"token_id": b_token}, {"default_card_id": card_id},
+                  {"reason": "other", "amount": 100}]
         for template, item in doc["paths"].items():
             if "{" not in template:
                 continue

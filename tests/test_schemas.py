@@ -162,3 +162,42 @@ def test_the_check_refuses_a_key_the_document_does_not_list(client: Client, cont
     assert jsonschema_rs.validator_for(schema).is_valid(body)
     body["data"]["card"]["data"][0]["cvv"] = "997"
     assert not jsonschema_rs.validator_for(schema).is_valid(body)
+
+
+def test_charges_and_ach_charges_answer_as_published(client: Client, contract: Contract) -> None:
+    a = client.a.headers
+    customer = client.post("/v1/customers", headers=a, data={"name": "John Smith"}).json()["data"]["id"]
+    token = client.post("/v1/tokens", headers=a, data=full_card_form()).json()["data"]["id"]
+    client.patch(f"/v1/customers/{customer}", headers=a, data={"token_id": token})
+    created = contract.check(client.post("/v1/charges", headers=a, json={
+        "amount": 1500, "currency": "usd", "customer_id": customer, "metadata": '{"order": "7"}',
+        "purchase_order": "PO-1", "capture": 0}), "POST", "/v1/charges")["data"]
+    path = f"/v1/charges/{created['id']}"
+    contract.check(client.get(f"{path}?include=transaction_metadata,extra_metadata,review", headers=a),
+                   "GET", "/v1/charges/{charge_id}")
+    contract.check(client.post(f"{path}/capture", headers=a, data={"amount": 1000}),
+                   "POST", "/v1/charges/{charge_id}/capture")
+    contract.check(client.post(f"{path}/capture", headers=a), "POST", "/v1/charges/{charge_id}/capture")  # 409
+    client.app.state.ctx.clock.advance(86_401)
+    contract.check(client.post(f"{path}/refunds", headers=a, json={"amount": 300, "reason": "other"}),
+                   "POST", "/v1/charges/{charge_id}/refunds")
+    contract.check(client.post(f"{path}/void", headers=a, data={"reason": "other"}),
+                   "POST", "/v1/charges/{charge_id}/void")  # 409: settled
+    fresh = client.post("/v1/charges", headers=a, json={"amount": 900, "currency": "usd", "customer_id": customer})
+    contract.check(client.post(f"/v1/charges/{fresh.json()['data']['id']}/void", headers=a,
+                               data={"reason": "duplicate"}), "POST", "/v1/charges/{charge_id}/void")
+    declined = client.post("/v1/charges", headers=a, json={"amount": 1000, "currency": "usd", "card_number":
+                                                           "4000000000000341", "exp_month": "3", "exp_year": "2031"})
+    assert declined.status_code == 422
+    contract.check(declined, "POST", "/v1/charges")
+    contract.check(client.post("/v1/charges", headers=a, json={"amount": 10}), "POST", "/v1/charges")
+    contract.check(client.get("/v1/charges?limit=2", headers=a), "GET", "/v1/charges")
+    contract.check(client.get(f"/v1/customers/{customer}", headers=a), "GET", "/v1/customers/{customer_id}")
+
+    bank = client.post("/v1/bankaccounts", headers=a, data={**bank_account_body(), "customer_id": customer})
+    made = contract.check(client.post("/v1/achcharges", headers=a, json={
+        "amount": 700, "type": "debit", "sec_code": "WEB", "bank_account_id": bank.json()["data"]["id"]}),
+        "POST", "/v1/achcharges")["data"]
+    contract.check(client.get(f"/v1/achcharges/{made['id']}?include=review", headers=a),
+                   "GET", "/v1/achcharges/{ach_charge_id}")
+    contract.check(client.get("/v1/achcharges", headers=a), "GET", "/v1/achcharges")

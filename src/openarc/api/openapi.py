@@ -110,7 +110,7 @@ def field_schema(rule: v.Text, *, form: bool = False) -> dict[str, object]:
     elif rule.numbers and not form:
         # A JSON number is read as its decimal text, so its digits obey the length bounds.
         number: dict[str, object] = {"type": "integer", "minimum": 10 ** ((rule.min or 1) - 1) if rule.min else 0}
-        if rule.max is not None:
+        if rule.max is not None and rule.max <= 19:  # beyond that, past what a JSON integer (u64) carries
             number["maximum"] = 10**rule.max - 1
         variants.append(number)
     if not rule.required:
@@ -121,14 +121,68 @@ def field_schema(rule: v.Text, *, form: bool = False) -> dict[str, object]:
 
 
 def input_schema(rules: v.Rules, description: str, *, form: bool = False,
-                 extra: Mapping[str, dict[str, object]] | None = None) -> dict[str, object]:
+                 extra: Mapping[str, dict[str, object]] | None = None,
+                 constraints: Mapping[str, object] | None = None) -> dict[str, object]:
     return {
         "type": "object",
         "properties": {**{name: field_schema(rule, form=form) for name, rule in rules.items()}, **(extra or {})},
         "required": [name for name, rule in rules.items() if rule.required],
         "additionalProperties": True,
         "description": description,
+        **(constraints or {}),
     }
+
+
+# ---------------------------------------------------------------------------- rules across fields
+
+
+def given(*names: str) -> dict[str, object]:
+    """A body where every one of ``names`` is given: present, and neither null nor blank
+    (the server reads those as absent, as Laravel does)."""
+    return {"required": list(names), "properties": {name: {"not": {"anyOf": [_NULL, _BLANK]}} for name in names}}
+
+
+def any_given(*names: str) -> dict[str, object]:
+    return {"anyOf": [given(name) for name in names]}
+
+
+def not_given(*names: str) -> dict[str, object]:
+    return {"not": any_given(*names)}
+
+
+def cents_text(minimum: int, digits: int) -> dict[str, object]:
+    """An amount in cents from ``minimum`` up to ``digits`` digits, as text (what a form
+    sends), surrounding whitespace allowed."""
+    if not 10 <= minimum <= 99:
+        raise ValueError("cents_text() spells two-digit minimums only")
+    tens, units = divmod(minimum, 10)
+    two = f"(?:{tens}[{units}-9]|[{tens + 1}-9][0-9])" if tens < 9 else f"9[{units}-9]"
+    return {"type": "string", "pattern": rf"^{_WS}(?:{two}|[1-9][0-9]{{2,{digits - 1}}}){_WS}$"}
+
+
+#: Thirteen digits or more in a row (spaces or dashes between them), as a card number is.
+_DIGIT_RUN = r"[0-9](?:[ -]?[0-9]){12}"
+
+
+def without_card_numbers(rule: v.Text, *, form: bool = False) -> dict[str, object]:
+    """``field_schema(rule)`` for free text, published without runs of 13 or more digits:
+    the server refuses text holding a card number (validation.holds_card_number)."""
+    return {"allOf": [field_schema(rule, form=form),
+                      {"not": {"type": "string", "pattern": _DIGIT_RUN}},
+                      {"not": {"type": "integer", "minimum": 10**12}},
+                      {"not": {"type": "integer", "maximum": -(10**12)}}]}
+
+
+def positive_cents(digits: int) -> tuple[dict[str, object], dict[str, object]]:
+    """(JSON, form) schemas of a positive amount of at most ``digits`` digits."""
+    text: dict[str, object] = {"type": "string", "pattern": rf"^{_WS}(?=[0-9]{{1,{digits}}}{_WS}$)0*[1-9][0-9]*{_WS}$"}
+    return {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 10**digits - 1}, text]}, text
+
+
+def cents(minimum: int, digits: int) -> dict[str, object]:
+    """``cents_text``, or the JSON integer it spells."""
+    return {"anyOf": [{"type": "integer", "minimum": minimum, "maximum": 10**digits - 1},
+                      cents_text(minimum, digits)]}
 
 
 
@@ -186,10 +240,13 @@ _FORM_REF: dict[str, object] = {"type": "string"}
 
 def _inputs(body: Body) -> dict[str, dict[str, object]]:
     """A body's two components: JSON (``schema``) and form (``schema + "Form"``)."""
+    json_extra = {**dict.fromkeys(body.refs, _REF), **{name: schema for name, schema, _ in body.extra}}
+    form_extra = {**dict.fromkeys(body.refs, _FORM_REF), **{name: schema for name, _, schema in body.extra}}
+    constraints = dict(body.constraints)
     return {
-        body.schema: input_schema(body.rules, body.description, extra=dict.fromkeys(body.refs, _REF)),
-        body.schema + "Form": input_schema(body.rules, body.description, form=True,
-                                           extra=dict.fromkeys(body.refs, _FORM_REF)),
+        body.schema: input_schema(body.rules, body.description, extra=json_extra, constraints=constraints),
+        body.schema + "Form": input_schema(body.rules, body.description, form=True, extra=form_extra,
+                                           constraints=constraints),
     }
 
 
@@ -216,10 +273,13 @@ ERRORS: dict[int, dict[str, object]] = {
     404: _error(404, "No such object for this merchant"),
     405: {"description": "Method not allowed on this path", "content": _json(schemas.ref("MethodNotAllowed"))},
     409: _error(409, "Refused: an invalid, expired or declined card; a used, expired or unknown token; "
-                     "a default card that is not the customer's"),
+                     "a default card that is not the customer's; a capture, void or refund the charge's "
+                     "status or amounts do not allow"),
     413: _error(413, "Body over the size limit"),
     415: _error(415, "Body in an unsupported encoding"),
-    422: {"description": "Validation failed; `errors` names each field", "content": _json(schemas.ref("ValidationError"))},
+    422: {"description": "Validation failed (`errors` names each field), or a charge was declined (`data` "
+                         "holds the decline; the declined charge is kept)",
+          "content": _json({"anyOf": [schemas.ref("ValidationError"), schemas.ref("Declined")]})},
     429: {**_error(429, "Too many requests with this API key"),
           "headers": {"Retry-After": {"description": "Seconds until the next request can succeed",
                                       "schema": {"type": "integer"}}}},
@@ -320,7 +380,8 @@ def document(routes: Sequence[BaseRoute], *, strict: bool = True) -> dict[str, A
     info: dict[str, object] = {
         "title": "OpenArc",
         "version": __version__,
-        "description": "A wire-compatible implementation of PayArc's Customers API.",
+        "description": "A wire-compatible implementation of PayArc's API: customers, tokens, cards, bank "
+                       "accounts, card charges (capture, void, refunds) and ACH charges.",
     }
     if missing:
         info["x-undeclared-operations"] = missing

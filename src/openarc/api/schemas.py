@@ -147,10 +147,135 @@ CUSTOMER = obj({
     "invoice_prefix": {"type": "string", "pattern": "^[A-Z0-9]{4,}$"},
     "card": included(ref("Card")),
     "bank_account": included(ref("BankAccount")),
-    # Charge is published with the /v1/charges operations; until then its items go unchecked.
-    "charge": included(None, "The customer's charges"),
+    "charge": included(ref("Charge"), "The customer's newest charges (25 at most)"),
     **{name: included(None, f"Only with ?include={name}; always empty") for name in _ON_REQUEST},
 }, optional=_ON_REQUEST)
+
+#: Typed one way on the ``POST /v1/charges`` answer and another on every read, as PayArc's
+#: recorded answers are (render.charge).
+_CREATED_OR_READ = "A string (or boolean) on the create answer, an integer on every read"
+CENTS: Schema = {"type": "integer", "description": "Cents"}
+NULLABLE_CENTS: Schema = {"type": ["integer", "null"], "description": "Cents"}
+
+REFUND = obj({
+    "object": {"const": "Refund"},
+    "id": ID,
+    "refund_amount": {"type": "string", "pattern": "^[0-9]+$", "description": "Cents, as a string (PayArc's typing)"},
+    "currency": {"const": "usd"},
+    "status": {"type": "string", "enum": ["partial_refund", "refunded"]},
+    "reason": NULLABLE_TEXT,
+    "description": NULLABLE_TEXT,
+    "email": UNFILLED,
+    "receipt_phone": UNFILLED,
+    "receipt_number": UNFILLED,
+    "charge_id": ID,
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+    "do_not_send_email_to_customer": FLAG,
+    "do_not_send_sms_to_customer": FLAG,
+})
+
+_CHARGE_ECHOES = (
+    "sales_tax", "purchase_order", "supplier_reference_number", "customer_ref_id", "ship_to_zip", "amex_descriptor",
+    "customer_vat_number", "summary_commodity_code", "shipping_charges", "duty_charges", "ship_from_zip",
+    "destination_country_code", "vat_invoice", "order_date", "tax_category", "tax_type", "tax_rate", "tax_amount",
+)
+_CHARGE_INCLUDES = ("review", "transaction_metadata", "system_metadata", "extra_metadata", "splits")
+
+CHARGE = obj({
+    "object": {"const": "Charge"},
+    "id": ID,
+    "amount": CENTS,
+    "amount_approved": {"anyOf": [CENTS, {"type": "string", "pattern": "^[0-9]+$"}], "description": _CREATED_OR_READ},
+    "amount_refunded": CENTS,
+    "amount_captured": CENTS,
+    "amount_voided": CENTS,
+    "application_fee_amount": CENTS,
+    "tip_amount": CENTS,
+    "payarc_fees": CENTS,
+    "type": {"const": "Sale"},
+    "customer_email": NULLABLE_TEXT,
+    "net_amount": CENTS,
+    "captured": {"anyOf": [FLAG, {"type": "string", "enum": ["0", "1"]}], "description": _CREATED_OR_READ},
+    "is_refunded": FLAG,
+    "status": {"type": "string", "description": "authorized, submitted_for_settlement, "
+               "partially_submitted_for_settlement, settled, void, partial_refund, refunded, "
+               "authorization_expired, or a decline's words (Declined, Insufficient Funds, …)"},
+    "auth_code": NULLABLE_TEXT,
+    "failure_code": NULLABLE_TEXT,
+    "failure_message": NULLABLE_TEXT,
+    "charge_description": NULLABLE_TEXT,
+    "kount_details": {"const": ""},
+    "kount_status": {"const": ""},
+    "statement_description": NULLABLE_TEXT,
+    "invoice": NULLABLE_TEXT,
+    "under_review": {"anyOf": [{"const": False}, {"const": 0}], "description": _CREATED_OR_READ},
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+    "email": NULLABLE_TEXT,
+    "phone_number": NULLABLE_TEXT,
+    "card_level": {"type": "string", "enum": ["LEVEL1", "LEVEL2", "LEVEL3"]},
+    **dict.fromkeys(_CHARGE_ECHOES, NULLABLE_TEXT),
+    "created_by": NULLABLE_TEXT,
+    "terminal_register": {"type": "null"},
+    "amex_level3": {"type": "array", "maxItems": 0},
+    **dict.fromkeys(("tip_amount_refunded", "sales_tax_refunded", "shipping_charges_refunded",
+                     "duty_charges_refunded", "pax_reference_number"), UNFILLED),
+    "refund_reason": NULLABLE_TEXT,
+    "refund_description": NULLABLE_TEXT,
+    "surcharge": CENTS,
+    **dict.fromkeys(("toll_amount", "airport_fee", "health_care", "health_care_type", "prescription_amount",
+                     "vision_amount", "clinic_amount", "dental_amount", "industry_type"), UNFILLED),
+    "void_reason": NULLABLE_TEXT,
+    "void_description": NULLABLE_TEXT,
+    "server_id": UNFILLED,
+    "external_invoice_id": UNFILLED,
+    "external_order_id": NULLABLE_TEXT,
+    "tsys_response_code": NULLABLE_TEXT,
+    "host_response_code": NULLABLE_TEXT,
+    "host_response_message": NULLABLE_TEXT,
+    "emv_issuer_scripts": UNFILLED,
+    "emv_issuer_authentication_data": UNFILLED,
+    "host_reference_number": NULLABLE_TEXT,
+    **dict.fromkeys(("sale_terminal_id", "sale_mid", "edc_type", "ecr_reference_number"), UNFILLED),
+    "do_not_send_email_to_customer": FLAG,
+    "do_not_send_sms_to_customer": FLAG,
+    "refund": included(ref("Refund")),
+    "card": obj({"data": ref("Card")}),
+    **{name: included(None, f"Only with ?include={name}") for name in _CHARGE_INCLUDES},
+}, optional=_CHARGE_INCLUDES)
+
+_ISO_TIME: Schema = {"type": "string", "format": "date-time", "description": "ISO-8601, UTC"}
+ACH_CHARGE = obj({
+    "object": {"const": "ACHCharge"},
+    "id": ID,
+    "amount": CENTS,
+    "created_by": NULLABLE_TEXT,
+    "status": {"type": "string", "enum": ["validated", "settled", "rejected"]},
+    "type": {"type": "string", "enum": ["debit", "credit"]},
+    "authorization_id": {"type": ["integer", "string"], "description": "An integer on the create answer, a string on reads"},
+    "validation_code": {"type": ["integer", "string"], "description": "An integer on the create answer, a string on reads"},
+    "successful": {"anyOf": [{"const": True}, {"const": 1}], "description": "true on the create answer, 1 on reads"},
+    "response_message": TEXT,
+    "created_at": _ISO_TIME,
+    "updated_at": _ISO_TIME,
+    "retried_achcharge_id": {"type": "null"},
+    "sec_code": {"type": "string", "enum": list(SEC_CODES)},
+    "bank_account": obj({"data": ref("BankAccount")}),
+    **{name: included(None, f"Only with ?include={name}") for name in ("review", "customer", "returns")},
+}, optional=("review", "customer", "returns"))
+
+#: A declined charge's 422 (PayArc's error body with the decline in ``data``).
+DECLINED = obj({
+    "status": {"const": "error"},
+    "code": INTEGER,
+    "message": TEXT,
+    "data": obj({"failure_code": TEXT, "failure_message": TEXT, "host_response_code": TEXT, "status": TEXT,
+                 "charge_id": ID}),
+    "status_code": {"const": 422},
+})
+
+SETTLED = obj({"data": obj({"settled": INTEGER, "ach_settled": INTEGER})})
 
 META = obj({"include": {"type": "array", "items": TEXT}, "custom": {"type": "array"}})
 
@@ -197,7 +322,15 @@ COMPONENTS: dict[str, Schema] = {
     "TokenEnvelope": envelope("Token"),
     "BankAccountEnvelope": envelope("BankAccount"),
     "Error": ERROR,
+    "Charge": CHARGE,
+    "Refund": REFUND,
+    "ACHCharge": ACH_CHARGE,
+    "ChargeEnvelope": envelope("Charge"),
+    "ChargePage": page("Charge"),
+    "ACHChargeEnvelope": envelope("ACHCharge"),
+    "ACHChargePage": page("ACHCharge"),
     "ValidationError": VALIDATION_ERROR,
+    "Declined": DECLINED,
     "MethodNotAllowed": METHOD_NOT_ALLOWED,
     "Unauthenticated": UNAUTHENTICATED,
 }

@@ -21,7 +21,7 @@ import orjson
 
 from openarc.db.raw import Raw, columns
 from openarc.db.steps import Many, One, Steps
-from openarc.errors import Invalid, NotFound
+from openarc.errors import Conflict, Invalid, NotFound
 from openarc.services import bank_accounts, lifecycle
 from openarc.services import validation as v
 from openarc.services.bank_accounts import BankAccount
@@ -105,8 +105,8 @@ def digest(key: bytes, body: Mapping[str, object]) -> str:
 
 def is_ach_request(body: Mapping[str, object]) -> bool:
     """A body sent to /v1/charges that is an ACH request: no card source, and ACH fields."""
-    card = any(body.get(name) not in (None, "") for name in ("token_id", "card_number", "card_id"))
-    ach = any(body.get(name) not in (None, "") for name in ("sec_code", "bank_account_id", *ACCOUNT_FIELDS))
+    card = any(v.given(body, name) for name in ("token_id", "card_number", "card_id"))
+    ach = any(v.given(body, name) for name in ("sec_code", "bank_account_id", *ACCOUNT_FIELDS))
     return ach and not card
 
 
@@ -122,7 +122,7 @@ def clean(body: Mapping[str, object], *, bank_account_id: int | None,
     if "amount" not in errors and isinstance(amount, str) and int(amount) < MIN_AMOUNT:
         errors["amount"] = [f"The amount field must be at least {MIN_AMOUNT}."]
     inline = None
-    if bank_account_id is None and (customer_id is None or any(body.get(n) not in (None, "") for n in ACCOUNT_FIELDS)):
+    if bank_account_id is None and (customer_id is None or any(v.given(body, n) for n in ACCOUNT_FIELDS)):
         # "Required if customer_id is not present" (PayArc's Create ACH Charge reference).
         try:
             inline = v.clean(bank_accounts.RULES, body, partial=False)
@@ -193,7 +193,7 @@ def _bank_account(raw: Raw, account_id: int, source: Source, sec_code: str, *,
                   "AND account_id = :account_id ORDER BY is_default DESC, id LIMIT 1",
                   {**mine, "customer_id": customer_id})
     if row is None:
-        raise Invalid.one("customer_id", "The customer has no bank account: attach one or send the account's fields.")
+        raise Conflict("The customer has no bank account: attach one, or send the account's fields.")
     return BankAccount(*row), customer_id
 
 

@@ -21,7 +21,7 @@ import orjson
 
 from openarc.db.raw import Raw, columns, in_list
 from openarc.db.steps import Many, One, Steps
-from openarc.errors import Declined, Invalid, NotFound
+from openarc.errors import Conflict, Declined, Invalid, NotFound
 from openarc.services import cards, lifecycle, triggers
 from openarc.services import validation as v
 from openarc.services.cards import Card
@@ -169,11 +169,6 @@ _REFUND_COLUMNS = columns(Refund)
 # ---------------------------------------------------------------------------- input
 
 
-def _given(body: Mapping[str, object], field: str) -> bool:
-    value = body.get(field)
-    return value is not None and not (isinstance(value, str) and not value.strip(v.WHITESPACE))
-
-
 def clean(body: Mapping[str, object], *, token_id: int | None, customer_id: int | None,
           card_id: int | None) -> tuple[dict[str, Any], Source]:
     """A charge request's fields and its card source, validated; ``Invalid`` names every wrong field."""
@@ -183,7 +178,7 @@ def clean(body: Mapping[str, object], *, token_id: int | None, customer_id: int 
     except Invalid as exc:
         errors.update(exc.errors)
         values = {}
-    keyed = any(_given(body, name) for name in KEYED_FIELDS)
+    keyed = any(v.given(body, name) for name in KEYED_FIELDS)
     if token_id is None and customer_id is None and not keyed:
         errors["customer_id"] = [("The customer id field is required when none of token id / cvv / exp year / "
                                   "exp month / card number are present.")]
@@ -361,7 +356,8 @@ def _card(raw: Raw, account_id: int, source: Source, values: Mapping[str, Any], 
     card = _find_card(raw, "customer_id = :customer_id AND account_id = :account_id AND is_default = 1", mine)
     if card is None:
         require_customer(raw, account_id, customer_id)
-        raise Invalid.one("customer_id", "The customer has no card to charge: attach one or send a token_id.")
+        # The request is well formed; the customer's state refuses it: 409, like a used token.
+        raise Conflict("The customer has no card to charge: attach one, or send a token_id or card.")
     return card, customer_id
 
 

@@ -53,10 +53,20 @@ def _charge(raw: Raw, account_id: int, charge_id: int) -> Charge:
     return run(raw, found(account_id, charge_id))
 
 
+def _clean(raw: Raw, account_id: int, charge_id: int, rules: v.Rules, body: Mapping[str, object]) -> dict[str, Any]:
+    """``body`` by ``rules``; but another merchant's (or no) charge is a 404 before any 422,
+    so what a request says never matters for a charge that is not the merchant's."""
+    try:
+        return v.clean(rules, body, partial=False)
+    except Invalid:
+        _charge(raw, account_id, charge_id)  # NotFound
+        raise
+
+
 def capture(raw: Raw, account_id: int, charge_id: int, body: Mapping[str, object], *, now: int,
             cutoff_minutes: int) -> Charge:
     """Capture an authorization, in full or (``amount``) in part."""
-    values = v.clean(CAPTURE_RULES, body, partial=False)
+    values = _clean(raw, account_id, charge_id, CAPTURE_RULES, body)
     amount, tip = _cents(values, "amount"), _cents(values, "tip_amount")
     if tip is not None and amount is None:
         raise Invalid.one("amount", "The amount field is required when tip amount is present.")
@@ -78,9 +88,9 @@ def capture(raw: Raw, account_id: int, charge_id: int, body: Mapping[str, object
     status = charge.status_at(now)
     if status == lifecycle.AUTHORIZED and amount == 0:
         raise Invalid.one("amount", "The amount field must be at least 1.")
-    if status == lifecycle.AUTHORIZED:  # only the amount can have been wrong
-        raise Invalid.one("amount", f"The amount field must not be greater than the authorized amount "
-                                    f"({charge.amount_approved}).")
+    if status == lifecycle.AUTHORIZED:  # only the amount can have been wrong: more than this charge holds
+        raise Conflict(f"The amount to capture ({amount}) is greater than the authorized amount "
+                       f"({charge.amount_approved}).")
     if charge.captured:
         raise Conflict(ALREADY_CAPTURED)
     raise Conflict(f"Cannot initiate capture as charge is {status}.")
@@ -88,7 +98,7 @@ def capture(raw: Raw, account_id: int, charge_id: int, body: Mapping[str, object
 
 def void(raw: Raw, account_id: int, charge_id: int, body: Mapping[str, object], *, now: int) -> Charge:
     """Void a charge that has not settled: nothing of it will move."""
-    values = v.clean(VOID_RULES, body, partial=False)
+    values = _clean(raw, account_id, charge_id, VOID_RULES, body)
     _void(raw, account_id, charge_id, values["reason"], values["void_description"], now=now)
     return _charge(raw, account_id, charge_id)
 
@@ -113,7 +123,7 @@ def refund(raw: Raw, account_id: int, charge_id: int, body: Mapping[str, object]
     A charge that has not settled cannot be refunded, only voided: as PayArc's sandbox does
     today, a refund of it voids the whole charge, whatever the amount asked.
     """
-    values = v.clean(REFUND_RULES, body, partial=False)
+    values = _clean(raw, account_id, charge_id, REFUND_RULES, body)
     amount = _cents(values, "amount")
     params: dict[str, Any] = {"id": charge_id, "account_id": account_id, "now": now}
     if amount is None:

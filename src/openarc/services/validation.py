@@ -179,6 +179,13 @@ def attribute(field: str) -> str:
 WRONG_TYPE = object()
 
 
+def given(body: Mapping[str, object], field: str) -> bool:
+    """Whether ``body`` gives ``field``: present, and neither null nor blank (Laravel reads
+    those as absent)."""
+    value = body.get(field)
+    return value is not None and not (isinstance(value, str) and not value.strip(WHITESPACE))
+
+
 def normalise(rule: Text, value: object) -> object:
     """The value as text, None, or ``WRONG_TYPE`` (lists, objects, booleans…)."""
     if value is None:

@@ -67,6 +67,10 @@ class Body:
     description: str
     refs: tuple[str, ...] = ()
     required: bool = False
+    #: Fields no ``Text`` rule describes, or describes too loosely: name -> (JSON schema, form schema).
+    extra: tuple[tuple[str, dict[str, object], dict[str, object]], ...] = ()
+    #: Rules across fields, as JSON Schema keywords of the body (``allOf`` of ``api.openapi.given``…).
+    constraints: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -10,11 +11,28 @@ from starlette.responses import Response
 from openarc.api import bodies, render
 from openarc.api.auth import account_of
 from openarc.api.errors import json_response
-from openarc.api.routes import ctx_of, key_of, reference, resource
+from openarc.api.openapi import PAGING, cents, cents_text, given, include, not_given
+from openarc.api.routes import BODY_ERRORS, ID_ERRORS, Body, Ok, ctx_of, key_of, operation, reference, resource
 from openarc.context import AppContext
 from openarc.errors import Invalid
-from openarc.services import ach_charges, paging
+from openarc.services import ach_charges, bank_accounts, paging
 from openarc.services.accounts import Account
+
+# The inline account's fields are optional here (which account is given decides); the ACH
+# charge's own win where both name one (sec_code).
+_FIELDS = {**{name: replace(rule, required=False) for name, rule in bank_accounts.RULES.items()}, **ach_charges.RULES}
+_INLINE = ("account_number", "routing_number", "first_name", "last_name", "account_type")
+_AMOUNT: tuple[str, dict[str, object], dict[str, object]] = (
+    "amount", cents(ach_charges.MIN_AMOUNT, 8),
+    cents_text(ach_charges.MIN_AMOUNT, 8))
+#: Which account: a saved one, the customer's, or one given inline (all its fields).
+_ONE_ACCOUNT = (("anyOf", [
+    given("bank_account_id"),
+    {"allOf": [given("customer_id"), not_given(*_INLINE)]},
+    given(*_INLINE),
+]),)
+_ACCOUNT = ("The account: `bank_account_id`, `customer_id` (its bank account), or the account's fields inline "
+            "(saved, masked).")
 
 
 def _one(data: dict[str, object]) -> dict[str, object]:
@@ -25,6 +43,13 @@ def _digest(ctx: AppContext, body: Mapping[str, object]) -> str:
     return ach_charges.digest(ctx.secrets.derive("ach-replay"), body)
 
 
+@operation(
+    "createAchCharge", "Debit or credit a bank account",
+    body=Body("AchChargeInput", _FIELDS, _ACCOUNT, refs=("bank_account_id", "customer_id"), extra=(_AMOUNT,),
+              constraints=_ONE_ACCOUNT, required=True),
+    ok=Ok(201, "The new ACH charge", "ACHChargeEnvelope"),
+    errors=(*BODY_ERRORS, 404, 409),  # 409: the customer has no bank account
+)
 async def create(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
@@ -53,6 +78,12 @@ async def replay(ctx: AppContext, account: Account, body: Mapping[str, object]) 
     return json_response(_one(render.ach_charge(made, ctx.ids, now, created=True)), 201)
 
 
+@operation(
+    "retrieveAchCharge", "Retrieve an ACH charge",
+    parameters=[include(render.ACH_INCLUDES_ACCEPTED)],
+    ok=Ok(200, "The ACH charge", "ACHChargeEnvelope"),
+    errors=ID_ERRORS,
+)
 async def retrieve(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
@@ -62,6 +93,17 @@ async def retrieve(request: Request) -> Response:
     return json_response(_one(render.ach_charge(found, ctx.ids, ctx.clock.now(), extra=extra)), 200)
 
 
+@operation(
+    "listAchCharges", "List ACH charges, newest first",
+    parameters=[*PAGING,
+                {"name": "customer_id", "in": "query", "schema": {"type": "string"},
+                 "description": "OpenArc extension: only this customer's ACH charges"},
+                {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["", *ach_charges.STATUSES]},
+                 "description": "OpenArc extension: the status now"},
+                include(render.ACH_INCLUDES_ACCEPTED)],
+    ok=Ok(200, "A page of ACH charges", "ACHChargePage"),
+    errors=BODY_ERRORS,
+)
 async def list_(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)

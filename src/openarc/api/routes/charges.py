@@ -2,21 +2,86 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from openarc.api import bodies, render
 from openarc.api.auth import account_of
 from openarc.api.errors import json_response
+from openarc.api.openapi import (
+    PAGING,
+    any_given,
+    cents,
+    cents_text,
+    given,
+    include,
+    not_given,
+    positive_cents,
+    without_card_numbers,
+)
+from openarc.api.routes import BODY_ERRORS, ID_ERRORS, Body, Ok, ctx_of, key_of, operation, reference, resource
 from openarc.api.routes import ach_charges as ach
-from openarc.api.routes import ctx_of, key_of, reference, resource
 from openarc.services import ach_charges, charges, money, paging
+
+#: What a charge body may hold: the charge's fields and a keyed card's (required only when
+#: keyed: which source is given decides, as PayArc's ``required_without_all`` rules do).
+_FIELDS = {**charges.RULES, **{name: replace(rule, required=False) for name, rule in charges.KEYED_RULES.items()}}
+# The published shapes are a safe subset of what the service takes (services.charges.metadata_of):
+# any JSON object of up to 50 keys of 1–20 letters, digits or underscores, with text values of
+# at most 100 characters, without control characters or a card number.
+_METADATA_TEXT: dict[str, object] = {"type": "string", "pattern": r'^\{(?:"[A-Za-z0-9_]{1,20}": ?"[A-Za-z .,_-]{0,100}")?\}$',
+                  "description": "A JSON-encoded object of text values, as PayArc takes it"}
+_METADATA: tuple[str, dict[str, object], dict[str, object]] = ("metadata", {
+    "anyOf": [_METADATA_TEXT, {"type": "null"},
+              {"type": "object", "maxProperties": 50, "propertyNames": {"pattern": "^[A-Za-z0-9_]{1,20}$"},
+               "additionalProperties": {"type": "string", "pattern": "^[A-Za-z .,_-]{0,100}$"},
+               "description": "In a JSON body, the object itself (an OpenArc extension)"}],
+}, _METADATA_TEXT)
+_AMOUNT: tuple[str, dict[str, object], dict[str, object]] = (
+    "amount", cents(charges.MIN_AMOUNT, 8), cents_text(charges.MIN_AMOUNT, 8))
+_FREE_TEXT = tuple((name, without_card_numbers(charges.RULES[name]),
+                    without_card_numbers(charges.RULES[name], form=True)) for name in charges.FREE_TEXT)
+_KEYED = ("card_number", "exp_month", "exp_year", "cvv")
+#: PayArc's ``required_without_all`` rules, and OpenArc's "exactly one card", across fields.
+_ONE_CARD = (("allOf", [
+    any_given("token_id", "customer_id", *_KEYED),
+    {"not": {"allOf": [given("token_id"), any_given(*_KEYED)]}},
+    {"anyOf": [not_given("card_id"), given("customer_id")]},
+    {"not": {"allOf": [given("card_id"), any_given("token_id", *_KEYED)]}},
+    {"anyOf": [not_given(*_KEYED), given(*_KEYED[:3])]},
+]),)
+_SOURCES = ("Exactly one card: `token_id`, `customer_id` (its default card, or `card_id` among its cards), "
+            "or a keyed card (`card_number`, `exp_month`, `exp_year`, optional `cvv`). `customer_id` beside a "
+            "token or keyed card links the charge to that customer.")
+_FILTERS: list[dict[str, object]] = [
+    {"name": "customer_id", "in": "query", "schema": {"type": "string"},
+     "description": "OpenArc extension: only this customer's charges"},
+    {"name": "status", "in": "query",
+     "schema": {"type": "string", "enum": ["", *charges.LISTED_STATUSES, charges.DECLINED]},
+     "description": "OpenArc extension: the status now (`declined`: every declined charge)"},
+    {"name": "from_date", "in": "query", "schema": {"anyOf": [{"type": "string", "format": "date"}, {"const": ""}]},
+     "description": "OpenArc extension: created on or after this UTC day (YYYY-MM-DD)"},
+    {"name": "to_date", "in": "query", "schema": {"anyOf": [{"type": "string", "format": "date"}, {"const": ""}]},
+     "description": "OpenArc extension: created on or before this UTC day (YYYY-MM-DD)"},
+]
 
 
 def _one(data: dict[str, object]) -> dict[str, object]:
     return render.one(data, available=render.CHARGE_INCLUDES)
 
 
+@operation(
+    "createCharge", "Charge a card",
+    description=f"{_SOURCES} A declined card answers 422 with the decline in `data`; the declined charge is "
+                "kept. The answer types `amount_approved` and `captured` as strings and `under_review` as a "
+                "boolean, as PayArc's create answer does; every read has integers.",
+    body=Body("ChargeInput", _FIELDS, _SOURCES, refs=("token_id", "customer_id", "card_id"),
+              extra=(_METADATA, _AMOUNT, *_FREE_TEXT), constraints=_ONE_CARD, required=True),
+    ok=Ok(201, "The new charge (or a declined one, for the card that answers so)", "ChargeEnvelope"),
+    errors=(*BODY_ERRORS, 404, 409),
+)
 async def create(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
@@ -40,6 +105,12 @@ async def create(request: Request) -> Response:
     return json_response(_one(data), 201)
 
 
+@operation(
+    "retrieveCharge", "Retrieve a charge",
+    parameters=[include(render.CHARGE_INCLUDES_ACCEPTED)],
+    ok=Ok(200, "The charge", "ChargeEnvelope"),
+    errors=ID_ERRORS,
+)
 async def retrieve(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
@@ -49,6 +120,12 @@ async def retrieve(request: Request) -> Response:
     return json_response(_one(render.charge(found, ctx.ids, ctx.clock.now(), extra=extra)), 200)
 
 
+@operation(
+    "listCharges", "List charges, newest first",
+    parameters=[*PAGING, *_FILTERS, include(render.CHARGE_INCLUDES_ACCEPTED)],
+    ok=Ok(200, "A page of charges", "ChargePage"),
+    errors=BODY_ERRORS,  # it reads a body too, as the customer list does
+)
 async def list_(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
@@ -66,6 +143,14 @@ async def list_(request: Request) -> Response:
     return json_response(render.page(data, result, request.url, render.CHARGE_INCLUDES), 200)
 
 
+@operation(
+    "captureCharge", "Capture an authorized charge, in full or in part",
+    body=Body("CaptureInput", money.CAPTURE_RULES, "`amount` (default: what was authorized; required with "
+              "`tip_amount`)", extra=(("amount", *positive_cents(8)),),
+              constraints=(("anyOf", [not_given("tip_amount"), given("amount")]),)),
+    ok=Ok(200, "The captured charge", "ChargeEnvelope"),
+    errors=(*BODY_ERRORS, 404, 409),
+)
 async def capture(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
@@ -77,6 +162,12 @@ async def capture(request: Request) -> Response:
     return json_response(_one(render.charge(captured, ctx.ids, now)), 200)
 
 
+@operation(
+    "voidCharge", "Void a charge that has not settled",
+    body=Body("VoidInput", money.VOID_RULES, "Why the charge is voided", required=True),
+    ok=Ok(201, "The voided charge", "ChargeEnvelope"),
+    errors=(*BODY_ERRORS, 404, 409),
+)
 async def void(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
@@ -87,6 +178,14 @@ async def void(request: Request) -> Response:
     return json_response(_one(render.charge(voided, ctx.ids, now)), 201)
 
 
+@operation(
+    "refundCharge", "Refund a settled charge (before settlement: void it whole)",
+    description="No `amount`, or no body at all, refunds what remains. A charge that has not settled is voided "
+                "whole, whatever the amount, as PayArc's sandbox does.",
+    body=Body("RefundInput", money.REFUND_RULES, "What to refund, and why"),
+    ok=Ok(201, "The charge, with the new refund in `refund.data`", "ChargeEnvelope"),
+    errors=(*BODY_ERRORS, 404, 409),
+)
 async def refund(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
