@@ -25,7 +25,7 @@ from openarc.errors import Conflict, Invalid, NotFound
 from openarc.services import bank_accounts, lifecycle
 from openarc.services import validation as v
 from openarc.services.bank_accounts import BankAccount
-from openarc.services.charges import MIN_AMOUNT, amount_rule, metadata_of
+from openarc.services.charges import amount_rule, metadata_of, money_fields
 from openarc.services.owners import require_customer
 from openarc.services.paging import Page
 
@@ -112,15 +112,7 @@ def is_ach_request(body: Mapping[str, object]) -> bool:
 
 def clean(body: Mapping[str, object], *, bank_account_id: int | None,
           customer_id: int | None) -> tuple[dict[str, Any], Source]:
-    errors: dict[str, list[str]] = {}
-    try:
-        values: dict[str, Any] = v.clean(RULES, body, partial=False)
-    except Invalid as exc:
-        errors.update(exc.errors)
-        values = {}
-    amount = v.normalise(RULES["amount"], body.get("amount"))
-    if "amount" not in errors and isinstance(amount, str) and int(amount) < MIN_AMOUNT:
-        errors["amount"] = [f"The amount field must be at least {MIN_AMOUNT}."]
+    values, errors = money_fields(RULES, body)
     inline = None
     if bank_account_id is None and (customer_id is None or any(v.given(body, n) for n in ACCOUNT_FIELDS)):
         # "Required if customer_id is not present" (PayArc's Create ACH Charge reference).

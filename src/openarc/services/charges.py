@@ -169,15 +169,25 @@ _REFUND_COLUMNS = columns(Refund)
 # ---------------------------------------------------------------------------- input
 
 
-def clean(body: Mapping[str, object], *, token_id: int | None, customer_id: int | None,
-          card_id: int | None) -> tuple[dict[str, Any], Source]:
-    """A charge request's fields and its card source, validated; ``Invalid`` names every wrong field."""
+def money_fields(rules: v.Rules, body: Mapping[str, object]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """``body`` by ``rules`` (which have an ``amount``), the minimum amount included: the values,
+    and the errors so far (a caller adds its own before raising them all at once)."""
     errors: dict[str, list[str]] = {}
     try:
-        values: dict[str, Any] = v.clean(RULES, body, partial=False)
+        values: dict[str, Any] = v.clean(rules, body, partial=False)
     except Invalid as exc:
         errors.update(exc.errors)
         values = {}
+    amount = v.normalise(rules["amount"], body.get("amount"))
+    if "amount" not in errors and isinstance(amount, str) and int(amount) < MIN_AMOUNT:
+        errors["amount"] = [f"The amount field must be at least {MIN_AMOUNT}."]
+    return values, errors
+
+
+def clean(body: Mapping[str, object], *, token_id: int | None, customer_id: int | None,
+          card_id: int | None) -> tuple[dict[str, Any], Source]:
+    """A charge request's fields and its card source, validated; ``Invalid`` names every wrong field."""
+    values, errors = money_fields(RULES, body)
     keyed = any(v.given(body, name) for name in KEYED_FIELDS)
     if token_id is None and customer_id is None and not keyed:
         errors["customer_id"] = [("The customer id field is required when none of token id / cvv / exp year / "
@@ -198,9 +208,6 @@ def clean(body: Mapping[str, object], *, token_id: int | None, customer_id: int 
                            body, partial=False)
         except Invalid as exc:
             errors.update(exc.errors)
-    amount = v.normalise(RULES["amount"], body.get("amount"))
-    if "amount" not in errors and isinstance(amount, str) and int(amount) < MIN_AMOUNT:
-        errors["amount"] = [f"The amount field must be at least {MIN_AMOUNT}."]
     try:
         values["metadata"] = metadata_of(body.get("metadata"))
     except Invalid as exc:

@@ -37,9 +37,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from openarc.api import bodies, render
 from openarc.context import AppContext
 from openarc.errors import BadRequest, NotFound
 from openarc.ids import IdCodec, looks_numeric
+from openarc.services import paging
 from openarc.services import validation as v
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -136,6 +138,26 @@ def resource(path: str, **handlers: Handler) -> Resource:
 
 def ctx_of(request: Request) -> AppContext:
     return request.app.state.ctx
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """What a list request asks: its parameters (a body's win, as Laravel reads input from
+    the query and the body alike: spec §4.3), extra includes, and which page."""
+
+    query: dict[str, object]
+    extra: tuple[str, ...]
+    per_page: int
+    number: int
+
+
+async def list_request(request: Request, available: Sequence[str]) -> ListRequest:
+    ctx = ctx_of(request)
+    query = {**request.query_params, **await bodies.form_or_json(request, ctx.settings.max_body_bytes)}
+    per_page, number = paging.window(query.get("limit"), query.get("page"),
+                                     default_limit=ctx.settings.default_page_size,
+                                     max_limit=ctx.settings.max_page_size)
+    return ListRequest(query, render.includes(query.get("include"), available), per_page, number)
 
 
 def key_of(codec: IdCodec, public_id: str) -> int:

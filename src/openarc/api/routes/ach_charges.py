@@ -12,10 +12,21 @@ from openarc.api import bodies, render
 from openarc.api.auth import account_of
 from openarc.api.errors import json_response
 from openarc.api.openapi import PAGING, cents, cents_text, given, include, not_given
-from openarc.api.routes import BODY_ERRORS, ID_ERRORS, Body, Ok, ctx_of, key_of, operation, reference, resource
+from openarc.api.routes import (
+    BODY_ERRORS,
+    ID_ERRORS,
+    Body,
+    Ok,
+    ctx_of,
+    key_of,
+    list_request,
+    operation,
+    reference,
+    resource,
+)
 from openarc.context import AppContext
 from openarc.errors import Invalid
-from openarc.services import ach_charges, bank_accounts, paging
+from openarc.services import ach_charges, bank_accounts, charges
 from openarc.services.accounts import Account
 
 # The inline account's fields are optional here (which account is given decides); the ACH
@@ -23,8 +34,8 @@ from openarc.services.accounts import Account
 _FIELDS = {**{name: replace(rule, required=False) for name, rule in bank_accounts.RULES.items()}, **ach_charges.RULES}
 _INLINE = ("account_number", "routing_number", "first_name", "last_name", "account_type")
 _AMOUNT: tuple[str, dict[str, object], dict[str, object]] = (
-    "amount", cents(ach_charges.MIN_AMOUNT, 8),
-    cents_text(ach_charges.MIN_AMOUNT, 8))
+    "amount", cents(charges.MIN_AMOUNT, 8),
+    cents_text(charges.MIN_AMOUNT, 8))
 #: Which account: a saved one, the customer's, or one given inline (all its fields).
 _ONE_ACCOUNT = (("anyOf", [
     given("bank_account_id"),
@@ -107,17 +118,13 @@ async def retrieve(request: Request) -> Response:
 async def list_(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
-    query = {**request.query_params, **await bodies.form_or_json(request, ctx.settings.max_body_bytes)}
-    extra = render.includes(query.get("include"), render.ACH_INCLUDES_ACCEPTED)
-    per_page, number = paging.window(query.get("limit"), query.get("page"),
-                                     default_limit=ctx.settings.default_page_size,
-                                     max_limit=ctx.settings.max_page_size)
+    asked = await list_request(request, render.ACH_INCLUDES_ACCEPTED)
     now = ctx.clock.now()
     result = await ctx.query(ach_charges.page_of(
-        account.id, customer_id=reference(ctx.ids.customer, query, "customer_id"), filters=query,
-        per_page=per_page, number=number, now=now,
+        account.id, customer_id=reference(ctx.ids.customer, asked.query, "customer_id"), filters=asked.query,
+        per_page=asked.per_page, number=asked.number, now=now,
     ))
-    data = [render.ach_charge(a, ctx.ids, now, extra=extra) for a in result.items]
+    data = [render.ach_charge(x, ctx.ids, now, extra=asked.extra) for x in result.items]
     return json_response(render.page(data, result, request.url, render.ACH_INCLUDES), 200)
 
 

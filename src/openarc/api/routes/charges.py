@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from starlette.requests import Request
@@ -21,9 +22,20 @@ from openarc.api.openapi import (
     positive_cents,
     without_card_numbers,
 )
-from openarc.api.routes import BODY_ERRORS, ID_ERRORS, Body, Ok, ctx_of, key_of, operation, reference, resource
+from openarc.api.routes import (
+    BODY_ERRORS,
+    ID_ERRORS,
+    Body,
+    Ok,
+    ctx_of,
+    key_of,
+    list_request,
+    operation,
+    reference,
+    resource,
+)
 from openarc.api.routes import ach_charges as ach
-from openarc.services import ach_charges, charges, money, paging
+from openarc.services import ach_charges, charges, money
 
 #: What a charge body may hold: the charge's fields and a keyed card's (required only when
 #: keyed: which source is given decides, as PayArc's ``required_without_all`` rules do).
@@ -129,17 +141,13 @@ async def retrieve(request: Request) -> Response:
 async def list_(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
-    query = {**request.query_params, **await bodies.form_or_json(request, ctx.settings.max_body_bytes)}
-    extra = render.includes(query.get("include"), render.CHARGE_INCLUDES_ACCEPTED)
-    per_page, number = paging.window(query.get("limit"), query.get("page"),
-                                     default_limit=ctx.settings.default_page_size,
-                                     max_limit=ctx.settings.max_page_size)
+    asked = await list_request(request, render.CHARGE_INCLUDES_ACCEPTED)
     now = ctx.clock.now()
     result = await ctx.query(charges.page_of(
-        account.id, customer_id=reference(ctx.ids.customer, query, "customer_id"), filters=query,
-        per_page=per_page, number=number, now=now,
+        account.id, customer_id=reference(ctx.ids.customer, asked.query, "customer_id"), filters=asked.query,
+        per_page=asked.per_page, number=asked.number, now=now,
     ))
-    data = [render.charge(c, ctx.ids, now, extra=extra) for c in result.items]
+    data = [render.charge(x, ctx.ids, now, extra=asked.extra) for x in result.items]
     return json_response(render.page(data, result, request.url, render.CHARGE_INCLUDES), 200)
 
 
@@ -152,14 +160,8 @@ async def list_(request: Request) -> Response:
     errors=(*BODY_ERRORS, 404, 409),
 )
 async def capture(request: Request) -> Response:
-    ctx = ctx_of(request)
-    account = await account_of(request)
-    key = key_of(ctx.ids.charge, request.path_params["charge_id"])
-    body = await bodies.form_or_json(request, ctx.settings.max_body_bytes)
-    now = ctx.clock.now()
-    captured = await ctx.write(money.capture, account.id, key, body, now=now,
-                               cutoff_minutes=ctx.settings.settlement_cutoff_minutes)
-    return json_response(_one(render.charge(captured, ctx.ids, now)), 200)
+    cutoff = ctx_of(request).settings.settlement_cutoff_minutes
+    return await _change(request, money.capture, 200, cutoff_minutes=cutoff)
 
 
 @operation(
@@ -169,13 +171,7 @@ async def capture(request: Request) -> Response:
     errors=(*BODY_ERRORS, 404, 409),
 )
 async def void(request: Request) -> Response:
-    ctx = ctx_of(request)
-    account = await account_of(request)
-    key = key_of(ctx.ids.charge, request.path_params["charge_id"])
-    body = await bodies.form_or_json(request, ctx.settings.max_body_bytes)
-    now = ctx.clock.now()
-    voided = await ctx.write(money.void, account.id, key, body, now=now)
-    return json_response(_one(render.charge(voided, ctx.ids, now)), 201)
+    return await _change(request, money.void, 201)
 
 
 @operation(
@@ -187,14 +183,19 @@ async def void(request: Request) -> Response:
     errors=(*BODY_ERRORS, 404, 409),
 )
 async def refund(request: Request) -> Response:
+    # No body at all (the Python SDK's ``create_refund(id)``) refunds what remains.
+    return await _change(request, money.refund, 201)
+
+
+async def _change(request: Request, change: Callable[..., charges.Charge], status: int, **options: object) -> Response:
+    """Capture, void or refund: parse, one change of money in a write transaction, render."""
     ctx = ctx_of(request)
     account = await account_of(request)
     key = key_of(ctx.ids.charge, request.path_params["charge_id"])
-    # No body at all (the Python SDK's ``create_refund(id)``) refunds what remains.
     body = await bodies.form_or_json(request, ctx.settings.max_body_bytes)
     now = ctx.clock.now()
-    refunded = await ctx.write(money.refund, account.id, key, body, now=now)
-    return json_response(_one(render.charge(refunded, ctx.ids, now)), 201)
+    changed = await ctx.write(change, account.id, key, body, now=now, **options)
+    return json_response(_one(render.charge(changed, ctx.ids, now)), status)
 
 
 routes = [
