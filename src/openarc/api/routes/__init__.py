@@ -177,8 +177,10 @@ def reference(codec: IdCodec, body: dict[str, object], field: str) -> int | None
     whether the id never decoded or belongs to nobody here.
     """
     raw = body.get(field)
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+    # Trimmed as every field is (validation.WHITESPACE): Python's own strip() also takes
+    # \x1c–\x1f, which made such an id "absent" here while the published schema calls it given.
+    if raw is None or (isinstance(raw, str) and not raw.strip(v.WHITESPACE)):
         return None
     if not isinstance(raw, str):
         return 0
-    return codec.decode(raw.strip()) or 0
+    return codec.decode(raw.strip(v.WHITESPACE)) or 0
