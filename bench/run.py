@@ -177,11 +177,11 @@ def openarc(engine: str, size: int, args: argparse.Namespace, workdir: Path) -> 
         scenarios.append(("list page 1000", loadgen.lua_paths(workdir, "deep", key, ["/v1/customers?limit=25&page=1000"])))
     scenarios.append(("create", loadgen.lua_create(workdir, key)))
     # Charges beside customer create, in the same run: a charge of the customer's default
-    # card, and 100-cent refunds spread over settled charges.
+    # card, and 10-cent refunds spread over settled charges.
     scenarios.append(("charge create", loadgen.lua_posts(
         workdir, "charge", key, ["/v1/charges"], f"amount=1000&currency=usd&customer_id={fixture.customer_id}")))
     scenarios.append(("refund", loadgen.lua_posts(
-        workdir, "refund", key, [f"/v1/charges/{c}/refunds" for c in fixture.settled_charge_ids], "amount=100")))
+        workdir, "refund", key, [f"/v1/charges/{c}/refunds" for c in fixture.settled_charge_ids], "amount=10")))
     rows: list[Row] = []
     try:
         for workers in args.workers:

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 
 from openarc.config import Settings
 from openarc.context import AppContext, build_context
+from openarc.db.steps import run
 from openarc.services import accounts, cards, charges, customers
 from openarc.services.customers import invoice_prefix
 
 BATCH = 20_000
-#: Settled charges of 1,000 cents the refund scenario spreads its 100-cent refunds over (room for
-#: 50,000 refunds, so a charge is read with a few refunds, as in life, not thousands).
+#: Settled charges of 1,000 cents the refund scenario spreads its 10-cent refunds over (room for
+#: 500,000 refunds, so a charge is read with a few refunds, as in life, not thousands).
 REFUNDABLE = 5_000
 DAY = 86_400
 
@@ -43,8 +44,8 @@ def seed_charges(ctx: AppContext, account_id: int) -> ChargeFixture:
     made = []
     with ctx.db.raw.write() as raw:
         for _ in range(REFUNDABLE):
-            made.append(charges.create(raw, account_id, values, source, created_by="bench", fingerprint_key=key,
-                                       now=now - 2 * DAY, today=ctx.clock.year_month(), cutoff_minutes=0))
+            made.append(run(raw, charges.create(account_id, values, source, created_by="bench", fingerprint_key=key,
+                                                now=now - 2 * DAY, today=ctx.clock.year_month(), cutoff_minutes=0)))
     return ChargeFixture(ctx.ids.customer.encode(customer.id), [ctx.ids.charge.encode(c.id) for c in made])
 
 

@@ -90,6 +90,17 @@ class AppContext:
             return await self._group.run(fn, *args, **kwargs)
         return await self.call(_in_transaction, self.db, fn, *args, **kwargs)
 
+    async def transaction(self, steps: Steps[T]) -> T:
+        """Carry out ``steps`` (db.steps) in one write transaction: on SQLite in the group
+        commit of the event-loop tick (db.group), as ``write``; on PostgreSQL awaited on the
+        event loop over a pooled async connection, as ``query``, inside BEGIN … COMMIT,
+        instead of a thread hop and a blocking driver."""
+        if self.db.is_sqlite:
+            return await self.write(run, steps)
+        if self._pool is None:
+            self._pool = AsyncPool(self.db.conninfo, size=DATABASE_THREADS)
+        return await self._pool.run(steps, transaction=True)
+
     async def aclose(self) -> None:
         """``close``, after the event loop's own connections (those of ``query``, and the one
         listening for key revocations on PostgreSQL)."""

@@ -43,8 +43,10 @@ class AsyncPool:
         # instead, which left some requests waiting ~10 times the mean under load).
         self._waiting: deque[asyncio.Future[tuple[AsyncConnection, float] | None]] = deque()
 
-    async def run(self, steps: Steps[T]) -> T:
-        """Carry out ``steps`` on one connection of the pool, held until they are done."""
+    async def run(self, steps: Steps[T], *, transaction: bool = False) -> T:
+        """Carry out ``steps`` on one connection of the pool, held until they are done; with
+        ``transaction``, all of them in one transaction (committed when they return, rolled
+        back when they raise)."""
         slot = await self._take()
         try:
             if slot is not None and _hung_up(slot):
@@ -57,7 +59,10 @@ class AsyncPool:
             self._give(None)
             raise
         try:
-            return await run_async(conn, steps)
+            if not transaction:
+                return await run_async(conn, steps)
+            async with conn.transaction():
+                return await run_async(conn, steps)
         finally:
             if conn.broken or conn.closed or conn.info.transaction_status != TransactionStatus.IDLE:
                 # Broken, or left inside a statement or transaction (its caller was cancelled):

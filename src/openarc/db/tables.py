@@ -86,6 +86,10 @@ customers = Table(
     Column("invoice_prefix", String(8), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # 1 once the customer has had a charge: what the customer list reads instead of probing
+    # charges (PostgreSQL's planner scanned the whole table for merchants whose charges sit on
+    # few customers), written by the first charge only.
+    Column("has_charges", Integer, nullable=False, server_default="0"),
     UniqueConstraint("account_id", "invoice_prefix", name="uq_customers_invoice_prefix"),
     Index("ix_customers_account_id_id", "account_id", "id"),
     Index("ix_customers_account_email", "account_id", "email", "id"),

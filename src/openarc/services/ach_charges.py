@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from openarc.db.raw import Raw, columns
-from openarc.db.steps import Many, One, Steps
+from openarc.db.steps import Many, One, Steps, run
 from openarc.errors import Conflict, Invalid, NotFound
 from openarc.services import bank_accounts, lifecycle
 from openarc.services import validation as v
@@ -165,7 +165,7 @@ def create(raw: Raw, account_id: int, values: Mapping[str, Any], source: Source,
 def _bank_account(raw: Raw, account_id: int, source: Source, sec_code: str, *,
                   now: int) -> tuple[BankAccount, int | None]:
     customer_id = source.customer_id
-    require_customer(raw, account_id, customer_id)
+    run(raw, require_customer(account_id, customer_id))
     mine: dict[str, Any] = {"account_id": account_id}
     if source.bank_account_id is not None:
         row = raw.one(f"SELECT {_BANK_COLUMNS} FROM bank_accounts WHERE id = :id AND account_id = :account_id",

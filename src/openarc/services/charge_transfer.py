@@ -177,6 +177,8 @@ def import_one(raw: Raw, account_id: int, record: Mapping[str, Any], *,
         "echo": json.dumps(record.get("echo") or {}),
         "metadata": json.dumps(record.get("metadata") or {}),
     }
+    if customer_id is not None:
+        raw.run("UPDATE customers SET has_charges = 1 WHERE id = :id AND has_charges = 0", {"id": customer_id})
     names = [c for c in COLUMNS.split(", ") if c != "id"]
     key = raw.value(f"INSERT INTO charges ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "
                     "RETURNING id", charge)

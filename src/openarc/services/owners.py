@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
-from openarc.db.raw import Raw
+from openarc.db.steps import One, Steps
 from openarc.db.tables import customers
 from openarc.errors import NotFound
 
@@ -23,10 +23,10 @@ def lock_customer(conn: Connection, account_id: int, customer_id: int) -> bool:
     return found is not None
 
 
-def require_customer(raw: Raw, account_id: int, customer_id: int | None) -> None:
+def require_customer(account_id: int, customer_id: int | None) -> Steps[None]:
     """``NotFound`` naming the field unless ``customer_id`` (when given) is the merchant's customer."""
     if customer_id is None:
         return
-    if raw.one("SELECT id FROM customers WHERE id = :id AND account_id = :account_id",
-               {"id": customer_id, "account_id": account_id}) is None:
+    if (yield One("SELECT id FROM customers WHERE id = :id AND account_id = :account_id",
+                  {"id": customer_id, "account_id": account_id})) is None:
         raise NotFound("No such customer: customer_id.")

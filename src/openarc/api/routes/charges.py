@@ -107,11 +107,11 @@ async def create(request: Request) -> Response:
         card_id=reference(ctx.ids.card, body, "card_id"),
     )
     now = ctx.clock.now()
-    created = await ctx.write(
-        charges.create, account.id, values, source, created_by=account.name,
+    created = await ctx.transaction(charges.create(
+        account.id, values, source, created_by=account.name,
         fingerprint_key=ctx.secrets.derive("card-fingerprints"), now=now, today=ctx.clock.year_month(),
         cutoff_minutes=ctx.settings.settlement_cutoff_minutes,
-    )
+    ))
     data = render.charge(created, ctx.ids, now, created=True)
     charges.refuse_if_declined(created, str(data["id"]))
     return json_response(_one(data), 201)

@@ -18,6 +18,7 @@ Key = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 def upgrade() -> None:
     op.add_column("cards", sa.Column("outcome", sa.String(16)))
+    op.add_column("customers", sa.Column("has_charges", sa.Integer, nullable=False, server_default="0"))
     op.create_table(
         "charges",
         sa.Column("id", Key, primary_key=True),
@@ -114,3 +115,5 @@ def downgrade() -> None:
     op.drop_table("charges")
     with op.batch_alter_table("cards") as batch:
         batch.drop_column("outcome")
+    with op.batch_alter_table("customers") as batch:
+        batch.drop_column("has_charges")
