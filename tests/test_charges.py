@@ -79,6 +79,13 @@ def test_token_charge_consumes_the_token(client: Client) -> None:
     # The spent token cannot be attached to a customer afterwards either.
     customer = client.post("/v1/customers", headers=client.a.headers, data={"name": "Jane Roe"}).json()["data"]["id"]
     assert client.patch(f"/v1/customers/{customer}", headers=client.a.headers, data={"token_id": token}).status_code == 409
+    # A token (or keyed card) beside a customer_id charges that card and links the charge to the customer.
+    fresh = client.post("/v1/tokens", headers=client.a.headers, data=card_form(VISA)).json()["data"]["id"]
+    linked = charge(client, {"amount": 900, "currency": "usd", "token_id": fresh, "customer_id": customer})
+    keyed_too = charge(client, keyed(amount=800, customer_id=customer))
+    assert linked.status_code == keyed_too.status_code == 201
+    found = client.get(f"/v1/customers/{customer}", headers=client.a.headers).json()["data"]
+    assert [c["amount"] for c in found["charge"]["data"]] == [800, 900] and found["card"]["data"] == []
 
 
 def test_customer_default_card_and_a_chosen_card(client: Client) -> None:

@@ -281,8 +281,8 @@ def create(account_id: int, values: Mapping[str, Any], source: Source, *, create
            fingerprint_key: bytes, now: int, today: tuple[int, int], cutoff_minutes: int) -> Steps[Charge]:
     """Charge the source's card, steps for one write transaction (``AppContext.transaction``);
     a declined charge is stored too (``Charge.declined`` says so), so it is listed like any other."""
-    card, customer_id = yield from _card(account_id, source, values, fingerprint_key=fingerprint_key, now=now,
-                                         today=today)
+    card, customer_id, had_charges = yield from _card(account_id, source, values, fingerprint_key=fingerprint_key,
+                                                      now=now, today=today)
     decline = triggers.decline_of(card.outcome)
     capture = values["capture"] != "0"
     amount = values["amount"]
@@ -332,54 +332,58 @@ def create(account_id: int, values: Mapping[str, Any], source: Source, *, create
     else:
         record |= {"status": lifecycle.AUTHORIZED, "settles_at": None,
                    "expires_at": now + lifecycle.AUTHORIZATION_SECONDS}
-    if customer_id is not None:
-        # Marks the customer as one with charges (its list probe reads this, not the charges table):
-        # written once; later charges match no row and lock none.
+    if customer_id is not None and not had_charges:
+        # Marks the customer as one with charges (the customer list reads this, not the charges
+        # table): by its first charge only.
         yield Run("UPDATE customers SET has_charges = 1 WHERE id = :id AND has_charges = 0", {"id": customer_id})
     key = (yield One(_INSERT, record))[0]
     return Charge(id=key, **record)
 
 
 def _card(account_id: int, source: Source, values: Mapping[str, Any], *, fingerprint_key: bytes,
-          now: int, today: tuple[int, int]) -> Steps[tuple[Card, int | None]]:
-    """The card to charge and the customer the charge belongs to."""
+          now: int, today: tuple[int, int]) -> Steps[tuple[Card, int | None, bool]]:
+    """The card to charge, the customer the charge belongs to, and whether that customer
+    has had charges before."""
     customer_id = source.customer_id
     if source.token_id is not None or source.keyed is not None:
-        yield from require_customer(account_id, customer_id)
+        had_charges = yield from require_customer(account_id, customer_id)
         if source.token_id is not None:
             consumed = yield One(_CONSUME_TOKEN, {"id": source.token_id, "account_id": account_id, "now": now})
             if consumed is None:
                 raise NotFound("The requested token_id is not valid or already used")
-            card = yield from _find_card("id = :id", {"id": consumed[0]})
+            card, _ = yield from _find_card("id = :id", {"id": consumed[0], "customer_id": None})
             if card is None:
                 raise LookupError("a token's card is missing")
-            return card, customer_id
+            return card, customer_id, had_charges
         assert source.keyed is not None
         record = cards.card_record(account_id, source.keyed, fingerprint_key=fingerprint_key, now=now, today=today,
                                    verified=False, card_source=values["card_source"] or "INTERNET")
-        return Card(id=(yield One(_INSERT_CARD, record))[0], **record), customer_id
+        return Card(id=(yield One(_INSERT_CARD, record))[0], **record), customer_id, had_charges
     assert customer_id is not None  # clean() let no other request through
     # A card found by (merchant, customer) proves the customer is the merchant's; only when
     # none is found is the customer looked up, to say which of the two is missing.
     mine = {"customer_id": customer_id, "account_id": account_id}
     if source.card_id is not None:
-        card = yield from _find_card("id = :id AND customer_id = :customer_id AND account_id = :account_id",
-                                     {**mine, "id": source.card_id})
+        card, had_charges = yield from _find_card(
+            "id = :id AND customer_id = :customer_id AND account_id = :account_id", {**mine, "id": source.card_id})
         if card is None:
             yield from require_customer(account_id, customer_id)
             raise NotFound("No such card for this customer: card_id.")
-        return card, customer_id
-    card = yield from _find_card("customer_id = :customer_id AND account_id = :account_id AND is_default = 1", mine)
+        return card, customer_id, had_charges
+    card, had_charges = yield from _find_card(
+        "customer_id = :customer_id AND account_id = :account_id AND is_default = 1", mine)
     if card is None:
         yield from require_customer(account_id, customer_id)
         # The request is well formed; the customer's state refuses it: 409, like a used token.
         raise Conflict("The customer has no card to charge: attach one, or send a token_id or card.")
-    return card, customer_id
+    return card, customer_id, had_charges
 
 
-def _find_card(where: str, params: Mapping[str, Any]) -> Steps[Card | None]:
-    row = yield One(f"SELECT {_CARD_COLUMNS} FROM cards WHERE {where}", params)
-    return None if row is None else Card(*row)
+def _find_card(where: str, params: Mapping[str, Any]) -> Steps[tuple[Card | None, bool]]:
+    """The card, and whether the customer ``params`` names has had charges (one round trip)."""
+    row = yield One(f"SELECT {_CARD_COLUMNS}, (SELECT has_charges FROM customers WHERE id = :customer_id) "
+                    f"FROM cards WHERE {where}", params)
+    return (None, False) if row is None else (Card(*row[:-1]), bool(row[-1]))
 
 
 # ---------------------------------------------------------------------------- read

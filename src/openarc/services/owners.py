@@ -23,10 +23,13 @@ def lock_customer(conn: Connection, account_id: int, customer_id: int) -> bool:
     return found is not None
 
 
-def require_customer(account_id: int, customer_id: int | None) -> Steps[None]:
-    """``NotFound`` naming the field unless ``customer_id`` (when given) is the merchant's customer."""
+def require_customer(account_id: int, customer_id: int | None) -> Steps[bool]:
+    """``NotFound`` naming the field unless ``customer_id`` (when given) is the merchant's
+    customer; whether that customer has had charges (``customers.has_charges``)."""
     if customer_id is None:
-        return
-    if (yield One("SELECT id FROM customers WHERE id = :id AND account_id = :account_id",
-                  {"id": customer_id, "account_id": account_id})) is None:
+        return False
+    row = yield One("SELECT has_charges FROM customers WHERE id = :id AND account_id = :account_id",
+                    {"id": customer_id, "account_id": account_id})
+    if row is None:
         raise NotFound("No such customer: customer_id.")
+    return bool(row[0])
