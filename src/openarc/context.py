@@ -90,16 +90,18 @@ class AppContext:
             return await self._group.run(fn, *args, **kwargs)
         return await self.call(_in_transaction, self.db, fn, *args, **kwargs)
 
-    async def transaction(self, steps: Steps[T]) -> T:
-        """Carry out ``steps`` (db.steps) in one write transaction: on SQLite in the group
-        commit of the event-loop tick (db.group), as ``write``; on PostgreSQL awaited on the
-        event loop over a pooled async connection, as ``query``, inside BEGIN … COMMIT,
-        instead of a thread hop and a blocking driver."""
+    async def transaction(self, steps: Steps[T], *, atomic: bool = True) -> T:
+        """Carry out write ``steps`` (db.steps): on SQLite in the group commit of the event-loop
+        tick (db.group), as ``write``; on PostgreSQL awaited on the event loop over a pooled
+        async connection, as ``query`` (instead of a thread hop and a blocking driver), inside
+        BEGIN … COMMIT when ``atomic``.  A caller passes ``atomic=False`` only for steps whose
+        writes are each complete alone: the BEGIN and COMMIT round trips cost a PostgreSQL
+        charge a quarter of its time (1.34 against 1.01 ms, measured in-process)."""
         if self.db.is_sqlite:
             return await self.write(run, steps)
         if self._pool is None:
             self._pool = AsyncPool(self.db.conninfo, size=DATABASE_THREADS)
-        return await self._pool.run(steps, transaction=True)
+        return await self._pool.run(steps, transaction=atomic)
 
     async def aclose(self) -> None:
         """``close``, after the event loop's own connections (those of ``query``, and the one

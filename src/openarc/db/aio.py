@@ -61,10 +61,10 @@ class AsyncPool:
         try:
             if not transaction:
                 return await run_async(conn, steps)
-            # Pipelined: BEGIN travels with the first statement and COMMIT with the last, so a
-            # transaction costs the round trips of its statements' answers only.
-            async with conn.pipeline() as pipeline, conn.transaction():
-                return await run_async(conn, steps, pipeline)
+            # Not pipelined: measured, a pipelined transaction of a charge took 1.64 ms against
+            # 1.34 ms for the plain one (psycopg's pipeline bookkeeping outweighed the round trips).
+            async with conn.transaction():
+                return await run_async(conn, steps)
         finally:
             if conn.broken or conn.closed or conn.info.transaction_status != TransactionStatus.IDLE:
                 # Broken, or left inside a statement or transaction (its caller was cancelled):

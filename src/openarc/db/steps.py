@@ -75,11 +75,8 @@ def run(raw: Raw, steps: Steps[T]) -> T:
         return done.value
 
 
-async def run_async(conn: Any, steps: Steps[T], pipeline: Any = None) -> T:
-    """``run`` on an async psycopg connection (autocommit): each statement awaited.
-
-    In ``pipeline`` mode a write's row count is known only once its result has come back,
-    so a ``Run`` syncs the pipeline first (a ``One``/``Many`` fetch does so by itself)."""
+async def run_async(conn: Any, steps: Steps[T]) -> T:
+    """``run`` on an async psycopg connection (autocommit): each statement awaited."""
     try:
         step = next(steps)
         while True:
@@ -91,8 +88,6 @@ async def run_async(conn: Any, steps: Steps[T], pipeline: Any = None) -> T:
                 elif kind is Many:
                     result = await cursor.fetchall()
                 else:
-                    if pipeline is not None:
-                        await pipeline.sync()
                     result = cursor.rowcount
             except Exception as exc:  # noqa: BLE001 - the service decides, at its yield
                 step = steps.throw(exc)

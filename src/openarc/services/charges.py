@@ -10,7 +10,6 @@ cents from the edge on.  Changes to a charge's money (capture, void, refund) are
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -143,7 +142,7 @@ class Charge:
         return lifecycle.status_at(self.status, self.settles_at, self.expires_at, now)
 
     def card_of(self) -> Card:
-        return Card(**json.loads(self.card))
+        return Card(**orjson.loads(self.card))
 
     @property
     def declined(self) -> triggers.Decline | None:
@@ -159,6 +158,13 @@ class Source:
     customer_id: int | None = None
     card_id: int | None = None
     keyed: dict[str, str | None] | None = None
+
+    @property
+    def atomic(self) -> bool:
+        """Whether ``create``'s writes must commit together: a token is used up by the charge,
+        so the two go together.  Otherwise the charge is the one write that matters (a keyed
+        card's row, or the customer's has_charges mark, is harmless alone)."""
+        return self.token_id is not None
 
 
 COLUMNS = columns(Charge, skip=("refunds",))

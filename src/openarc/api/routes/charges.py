@@ -111,7 +111,7 @@ async def create(request: Request) -> Response:
         account.id, values, source, created_by=account.name,
         fingerprint_key=ctx.secrets.derive("card-fingerprints"), now=now, today=ctx.clock.year_month(),
         cutoff_minutes=ctx.settings.settlement_cutoff_minutes,
-    ))
+    ), atomic=source.atomic)
     data = render.charge(created, ctx.ids, now, created=True)
     charges.refuse_if_declined(created, str(data["id"]))
     return json_response(_one(data), 201)
