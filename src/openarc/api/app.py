@@ -56,7 +56,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app = Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)
     # Built inside out (see api.front): every answer gets its Request-Id and log line, 429s
     # come before any database work, and idempotency sits next to the routes.
-    chain: ASGIApp = Shortcut(app, **customers.shortcut)
+    chain: ASGIApp = Shortcut(app, **charges.shortcut)
+    chain = Shortcut(chain, **customers.shortcut)  # outermost: the hottest calls match first
     chain = IdempotencyMiddleware(chain)
     chain = RateLimitMiddleware(chain, limit=settings.rate_limit)
     chain = RequestLogMiddleware(chain, enabled=settings.access_log, write=lines)

@@ -8,7 +8,8 @@
 
 Starlette routes everything (the API, the dashboard, the docs, 404/405) and owns the
 lifespan that builds the ``AppContext``.  Measured, its router and exception layers cost
-about a quarter of a retrieve, so ``Shortcut`` sends the three calls clients make most
+about a quarter of a retrieve, so ``Shortcut`` sends the calls clients make most (a
+resource's create, list and retrieve; one ``Shortcut`` each for customers and charges)
 straight to the *same* handler functions Starlette would call, with the same error
 mapping: there is one implementation of every endpoint, reached two ways.
 """
@@ -33,7 +34,7 @@ class Shortcut:
     """``collection`` (``{method: handler}`` for an exact path) and ``item`` (for the path
     plus one segment, passed as the ``param`` path parameter) are answered here."""
 
-    def __init__(self, app: Starlette, *, path: str, param: str,
+    def __init__(self, app: ASGIApp, *, path: str, param: str,
                  collection: dict[str, Handler], item: dict[str, Handler]) -> None:
         self.app = app
         self.path = path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -205,3 +206,11 @@ routes = [
     resource("/v1/charges/{charge_id}/void", post=void),
     resource("/v1/charges/{charge_id}/refunds", post=refund),
 ]
+
+#: The charge calls clients make most, answered by ``api.front.Shortcut`` without Starlette's router.
+shortcut: dict[str, Any] = {
+    "path": "/v1/charges",
+    "param": "charge_id",
+    "collection": {"POST": create, "GET": list_},
+    "item": {"GET": retrieve},
+}
