@@ -171,8 +171,8 @@ async def refund(view: View) -> Response:
     return_to = _return_to(view, view.form)
     try:
         cents = forms.cents_of(text)
-        refunded = await view.ctx.write(money.refund, view.merchant.id, key, {"amount": str(cents)},
-                                        now=view.ctx.clock.now())
+        refunded = await view.ctx.transaction(money.refund(view.merchant.id, key, {"amount": str(cents)},
+                                                           now=view.ctx.clock.now()))
     except errors.Invalid as exc:
         return await _confirm_page(view, "charge_refund.html", key, 422, amount=text, cents=None, errors=exc.errors,
                                    return_to=return_to)
@@ -198,7 +198,8 @@ async def void(view: View) -> Response:
     return_to = _return_to(view, view.form)
     context = {"reason": reason, "reasons": REASON_LABELS, "return_to": return_to}
     try:
-        voided = await view.ctx.write(money.void, view.merchant.id, key, {"reason": reason}, now=view.ctx.clock.now())
+        voided = await view.ctx.transaction(money.void(view.merchant.id, key, {"reason": reason},
+                                                       now=view.ctx.clock.now()))
     except errors.Invalid as exc:
         return await _confirm_page(view, "charge_void.html", key, 422, errors=exc.errors, **context)
     except errors.Conflict as exc:

@@ -110,8 +110,8 @@ async def settle(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
     now = ctx.clock.now()
-    settled = await ctx.write(money.settle, account.id, now=now)
-    ach = await ctx.write(ach_charges.settle, account.id, now=now)
+    settled = await ctx.transaction(money.settle(account.id, now=now))
+    ach = await ctx.transaction(ach_charges.settle(account.id, now=now))
     return json_response({"data": {"settled": settled, "ach_settled": ach}}, 200)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -19,8 +18,8 @@ from typing import Any
 
 import orjson
 
-from openarc.db.raw import Raw, columns
-from openarc.db.steps import Many, One, Steps, run
+from openarc.db.raw import columns
+from openarc.db.steps import Many, One, Run, Steps
 from openarc.errors import Conflict, Invalid, NotFound
 from openarc.services import bank_accounts, lifecycle
 from openarc.services import validation as v
@@ -77,7 +76,7 @@ class AchCharge:
         return self.status
 
     def bank_account_of(self) -> BankAccount:
-        return BankAccount(**json.loads(self.bank_account))
+        return BankAccount(**orjson.loads(self.bank_account))
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,14 +129,15 @@ def clean(body: Mapping[str, object], *, bank_account_id: int | None,
     return values, Source(bank_account_id, customer_id, inline)
 
 
-def create(raw: Raw, account_id: int, values: Mapping[str, Any], source: Source, *, created_by: str,
-           request_digest: str, now: int, cutoff_minutes: int) -> AchCharge:
-    bank, customer_id = _bank_account(raw, account_id, source, values["sec_code"], now=now)
+def create(account_id: int, values: Mapping[str, Any], source: Source, *, created_by: str,
+           request_digest: str, now: int, cutoff_minutes: int) -> Steps[AchCharge]:
+    """Debit or credit the source's account: steps for one write transaction."""
+    bank, customer_id = yield from _bank_account(account_id, source, values["sec_code"], now=now)
     record: dict[str, Any] = {
         "account_id": account_id,
         "customer_id": customer_id,
         "bank_account_id": bank.id,
-        "bank_account": json.dumps(asdict(bank)),
+        "bank_account": orjson.dumps(asdict(bank)).decode(),
         "amount": values["amount"],
         "type": values["type"],
         "sec_code": values["sec_code"],
@@ -147,7 +147,7 @@ def create(raw: Raw, account_id: int, values: Mapping[str, Any], source: Source,
         "response_message": "Approved",
         "receipt_email": values["receipt_email"],
         "receipt_phone": values["receipt_phone"],
-        "metadata": json.dumps(values["metadata"]),
+        "metadata": orjson.dumps(values["metadata"]).decode(),
         "created_by": created_by,
         "request_digest": request_digest,
         "settles_at": lifecycle.next_cutoff(now, cutoff_minutes),
@@ -156,19 +156,19 @@ def create(raw: Raw, account_id: int, values: Mapping[str, Any], source: Source,
     }
     # A replay digest is needed for REPLAY_SECONDS only; older ones are blanked, so that the
     # keyed hash of a body that held an account number does not outlive its use.
-    raw.run("UPDATE ach_charges SET request_digest = '' WHERE account_id = :account_id "
-            "AND created_at < :since AND request_digest <> ''",
-            {"account_id": account_id, "since": now - REPLAY_SECONDS})
-    return AchCharge(id=raw.value(_INSERT, record), **record)
+    yield Run("UPDATE ach_charges SET request_digest = '' WHERE account_id = :account_id "
+              "AND created_at < :since AND request_digest <> ''",
+              {"account_id": account_id, "since": now - REPLAY_SECONDS})
+    return AchCharge(id=(yield One(_INSERT, record))[0], **record)
 
 
-def _bank_account(raw: Raw, account_id: int, source: Source, sec_code: str, *,
-                  now: int) -> tuple[BankAccount, int | None]:
+def _bank_account(account_id: int, source: Source, sec_code: str, *,
+                  now: int) -> Steps[tuple[BankAccount, int | None]]:
     customer_id = source.customer_id
-    run(raw, require_customer(account_id, customer_id))
+    yield from require_customer(account_id, customer_id)
     mine: dict[str, Any] = {"account_id": account_id}
     if source.bank_account_id is not None:
-        row = raw.one(f"SELECT {_BANK_COLUMNS} FROM bank_accounts WHERE id = :id AND account_id = :account_id",
+        row = yield One(f"SELECT {_BANK_COLUMNS} FROM bank_accounts WHERE id = :id AND account_id = :account_id",
                       {**mine, "id": source.bank_account_id})
         if row is None:
             raise NotFound("No such bank account: bank_account_id.")
@@ -180,8 +180,8 @@ def _bank_account(raw: Raw, account_id: int, source: Source, sec_code: str, *,
         values["sec_code"] = values["sec_code"] or sec_code
         record: dict[str, Any] = {**values, **mine, "customer_id": None, "is_default": 0, "created_at": now,
                                   "updated_at": now}
-        return BankAccount(id=raw.value(_INSERT_BANK, record), **record), customer_id
-    row = raw.one(f"SELECT {_BANK_COLUMNS} FROM bank_accounts WHERE customer_id = :customer_id "
+        return BankAccount(id=(yield One(_INSERT_BANK, record))[0], **record), customer_id
+    row = yield One(f"SELECT {_BANK_COLUMNS} FROM bank_accounts WHERE customer_id = :customer_id "
                   "AND account_id = :account_id ORDER BY is_default DESC, id LIMIT 1",
                   {**mine, "customer_id": customer_id})
     if row is None:
@@ -228,7 +228,7 @@ def page_of(account_id: int, *, customer_id: int | None, filters: Mapping[str, o
     return Page([AchCharge(*row) for row in rows], total, per_page, number)
 
 
-def settle(raw: Raw, account_id: int, *, now: int) -> int:
+def settle(account_id: int, *, now: int) -> Steps[int]:
     """Settle the merchant's validated ACH charges now (sandbox)."""
-    return raw.run("UPDATE ach_charges SET status = 'settled', settles_at = :now, updated_at = :now "
-                   "WHERE account_id = :account_id AND status = 'validated'", {"account_id": account_id, "now": now})
+    return (yield Run("UPDATE ach_charges SET status = 'settled', settles_at = :now, updated_at = :now "
+                      "WHERE account_id = :account_id AND status = 'validated'", {"account_id": account_id, "now": now}))

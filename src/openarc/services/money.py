@@ -1,8 +1,8 @@
 """Every change to a charge's money: capture, void, refund, settlement.
 
 Each change is one conditional UPDATE that the database checks (the charge's status
-at ``:now`` and its amounts), run inside the caller's write transaction; the Refund row
-is written in the same one.  No rows changed means the move is not allowed: only then
+at ``:now`` and its amounts), written as steps (db.steps) for one write transaction
+(``AppContext.transaction``); the Refund row is written in the same one.  No rows changed means the move is not allowed: only then
 is the charge read, to say why (404, 409 or 422).  So concurrent refunds can never
 refund more than was captured, on either engine: SQLite serialises writers, and
 PostgreSQL re-checks the WHERE clause on the locked row before updating it.
@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from openarc.db.raw import Raw
-from openarc.db.steps import run
+from openarc.db.steps import One, Run, Steps
 from openarc.errors import Conflict, Invalid, NotFound
 from openarc.services import lifecycle
 from openarc.services import validation as v
@@ -49,28 +48,24 @@ def _cents(values: Mapping[str, str | None], name: str) -> int | None:
     return None if value is None else int(value)
 
 
-def _charge(raw: Raw, account_id: int, charge_id: int) -> Charge:
-    return run(raw, found(account_id, charge_id))
-
-
-def _clean(raw: Raw, account_id: int, charge_id: int, rules: v.Rules, body: Mapping[str, object]) -> dict[str, Any]:
+def _clean(account_id: int, charge_id: int, rules: v.Rules, body: Mapping[str, object]) -> Steps[dict[str, Any]]:
     """``body`` by ``rules``; but another merchant's (or no) charge is a 404 before any 422,
     so what a request says never matters for a charge that is not the merchant's."""
     try:
         return v.clean(rules, body, partial=False)
     except Invalid:
-        _charge(raw, account_id, charge_id)  # NotFound
+        yield from found(account_id, charge_id)  # NotFound
         raise
 
 
-def capture(raw: Raw, account_id: int, charge_id: int, body: Mapping[str, object], *, now: int,
-            cutoff_minutes: int) -> Charge:
+def capture(account_id: int, charge_id: int, body: Mapping[str, object], *, now: int,
+            cutoff_minutes: int) -> Steps[Charge]:
     """Capture an authorization, in full or (``amount``) in part."""
-    values = _clean(raw, account_id, charge_id, CAPTURE_RULES, body)
+    values = yield from _clean(account_id, charge_id, CAPTURE_RULES, body)
     amount, tip = _cents(values, "amount"), _cents(values, "tip_amount")
     if tip is not None and amount is None:
         raise Invalid.one("amount", "The amount field is required when tip amount is present.")
-    changed = raw.run(
+    changed = yield Run(
         "UPDATE charges SET captured = 1, "
         "amount_captured = COALESCE(CAST(:amount AS BIGINT), amount_approved), "
         "status = CASE WHEN COALESCE(CAST(:amount AS BIGINT), amount_approved) < amount_approved "
@@ -82,7 +77,7 @@ def capture(raw: Raw, account_id: int, charge_id: int, body: Mapping[str, object
         {"id": charge_id, "account_id": account_id, "now": now, "amount": amount, "tip": tip,
          "settles_at": lifecycle.next_cutoff(now, cutoff_minutes)},
     )
-    charge = _charge(raw, account_id, charge_id)
+    charge = yield from found(account_id, charge_id)
     if changed:
         return charge
     status = charge.status_at(now)
@@ -96,16 +91,16 @@ def capture(raw: Raw, account_id: int, charge_id: int, body: Mapping[str, object
     raise Conflict(f"Cannot initiate capture as charge is {status}.")
 
 
-def void(raw: Raw, account_id: int, charge_id: int, body: Mapping[str, object], *, now: int) -> Charge:
+def void(account_id: int, charge_id: int, body: Mapping[str, object], *, now: int) -> Steps[Charge]:
     """Void a charge that has not settled: nothing of it will move."""
-    values = _clean(raw, account_id, charge_id, VOID_RULES, body)
-    _void(raw, account_id, charge_id, values["reason"], values["void_description"], now=now)
-    return _charge(raw, account_id, charge_id)
+    values = yield from _clean(account_id, charge_id, VOID_RULES, body)
+    yield from _void(account_id, charge_id, values["reason"], values["void_description"], now=now)
+    return (yield from found(account_id, charge_id))
 
 
-def _void(raw: Raw, account_id: int, charge_id: int, reason: str | None, description: str | None, *,
-          now: int) -> None:
-    changed = raw.run(
+def _void(account_id: int, charge_id: int, reason: str | None, description: str | None, *,
+          now: int) -> Steps[None]:
+    changed = yield Run(
         "UPDATE charges SET status = 'void', "
         "amount_voided = CASE WHEN captured = 1 THEN amount_captured ELSE amount_approved END, "
         "void_reason = :reason, void_description = :description, settles_at = NULL, expires_at = NULL, "
@@ -113,29 +108,29 @@ def _void(raw: Raw, account_id: int, charge_id: int, reason: str | None, descrip
         {"id": charge_id, "account_id": account_id, "now": now, "reason": reason, "description": description},
     )
     if not changed:
-        _charge(raw, account_id, charge_id)  # NotFound when it is not the merchant's
+        yield from found(account_id, charge_id)  # NotFound when it is not the merchant's
         raise Conflict(NOT_REVERSIBLE)
 
 
-def refund(raw: Raw, account_id: int, charge_id: int, body: Mapping[str, object], *, now: int) -> Charge:
+def refund(account_id: int, charge_id: int, body: Mapping[str, object], *, now: int) -> Steps[Charge]:
     """Refund ``amount`` (default: what remains) of a settled charge.
 
     A charge that has not settled cannot be refunded, only voided: as PayArc's sandbox does
     today, a refund of it voids the whole charge, whatever the amount asked.
     """
-    values = _clean(raw, account_id, charge_id, REFUND_RULES, body)
+    values = yield from _clean(account_id, charge_id, REFUND_RULES, body)
     amount = _cents(values, "amount")
     params: dict[str, Any] = {"id": charge_id, "account_id": account_id, "now": now}
     if amount is None:
         # What remains, read now; the UPDATE below still checks it, so a refund that lands
         # in between makes this one a 409, never an over-refund.
-        row = raw.one("SELECT amount_captured - amount_refunded FROM charges WHERE id = :id AND account_id = :account_id",
-                      params)
+        row = yield One("SELECT amount_captured - amount_refunded FROM charges WHERE id = :id "
+                        "AND account_id = :account_id", params)
         if row is None:
             raise NotFound()
         amount = int(row[0])
     params |= {"amount": amount, "reason": values["reason"], "description": values["description"]}
-    refunded = raw.one(
+    refunded = yield One(
         "UPDATE charges SET amount_refunded = amount_refunded + :amount, "
         "status = CASE WHEN amount_refunded + :amount = amount_captured THEN 'refunded' ELSE 'partial_refund' END, "
         "refund_reason = :reason, refund_description = :description, updated_at = :now "
@@ -144,7 +139,7 @@ def refund(raw: Raw, account_id: int, charge_id: int, body: Mapping[str, object]
         params,
     )
     if refunded is not None:
-        raw.run(
+        yield Run(
             "INSERT INTO refunds (account_id, charge_id, amount, status, reason, description, "
             "do_not_send_email_to_customer, do_not_send_sms_to_customer, created_at, updated_at) "
             "VALUES (:account_id, :id, :amount, :status, :reason, :description, :email, :sms, :now, :now)",
@@ -152,18 +147,19 @@ def refund(raw: Raw, account_id: int, charge_id: int, body: Mapping[str, object]
              "email": int(values["do_not_send_email_to_customer"] == "yes"),
              "sms": int(values["do_not_send_sms_to_customer"] == "yes")},
         )
-        return _charge(raw, account_id, charge_id)
+        return (yield from found(account_id, charge_id))
     try:
-        _void(raw, account_id, charge_id, values["reason"] or "requested_by_customer", values["description"], now=now)
+        yield from _void(account_id, charge_id, values["reason"] or "requested_by_customer", values["description"],
+                         now=now)
     except Conflict:
         raise Conflict(NOT_REFUNDABLE) from None  # neither refundable nor voidable (NotFound passes through)
-    return _charge(raw, account_id, charge_id)
+    return (yield from found(account_id, charge_id))
 
 
-def settle(raw: Raw, account_id: int, *, now: int) -> int:
+def settle(account_id: int, *, now: int) -> Steps[int]:
     """Settle the merchant's captured charges now, without waiting for the cut-off (sandbox)."""
-    return raw.run(
+    return (yield Run(
         "UPDATE charges SET status = 'settled', settles_at = :now, updated_at = :now "
         "WHERE account_id = :account_id AND status IN ('submitted_for_settlement', 'partially_submitted_for_settlement')",
         {"account_id": account_id, "now": now},
-    )
+    ))

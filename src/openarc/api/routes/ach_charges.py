@@ -71,9 +71,9 @@ async def create(request: Request) -> Response:
         customer_id=reference(ctx.ids.customer, body, "customer_id"),
     )
     now = ctx.clock.now()
-    created = await ctx.write(ach_charges.create, account.id, values, source, created_by=account.name,
-                              request_digest=_digest(ctx, body), now=now,
-                              cutoff_minutes=ctx.settings.settlement_cutoff_minutes)
+    created = await ctx.transaction(ach_charges.create(
+        account.id, values, source, created_by=account.name, request_digest=_digest(ctx, body), now=now,
+        cutoff_minutes=ctx.settings.settlement_cutoff_minutes))
     return json_response(_one(render.ach_charge(created, ctx.ids, now, created=True)), 201)
 
 

@@ -36,6 +36,7 @@ from openarc.api.routes import (
     resource,
 )
 from openarc.api.routes import ach_charges as ach
+from openarc.db.steps import Steps
 from openarc.services import ach_charges, charges, money
 
 #: What a charge body may hold: the charge's fields and a keyed card's (required only when
@@ -188,14 +189,15 @@ async def refund(request: Request) -> Response:
     return await _change(request, money.refund, 201)
 
 
-async def _change(request: Request, change: Callable[..., charges.Charge], status: int, **options: object) -> Response:
+async def _change(request: Request, change: Callable[..., Steps[charges.Charge]], status: int,
+                  **options: object) -> Response:
     """Capture, void or refund: parse, one change of money in a write transaction, render."""
     ctx = ctx_of(request)
     account = await account_of(request)
     key = key_of(ctx.ids.charge, request.path_params["charge_id"])
     body = await bodies.form_or_json(request, ctx.settings.max_body_bytes)
     now = ctx.clock.now()
-    changed = await ctx.write(change, account.id, key, body, now=now, **options)
+    changed = await ctx.transaction(change(account.id, key, body, now=now, **options))
     return json_response(_one(render.charge(changed, ctx.ids, now)), status)
 
 
