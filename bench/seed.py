@@ -37,7 +37,8 @@ def seed_charges(ctx: AppContext, account_id: int) -> ChargeFixture:
     token = cards.tokenize(ctx.db, account_id, {
         "card_source": "INTERNET", "card_number": "4012000098765439", "exp_month": "12", "exp_year": "2035",
         "cvv": "999"}, fingerprint_key=key, now=now, today=ctx.clock.year_month(), ttl=600)
-    customer = customers.create(ctx.db, account_id, {"name": "Charged Customer"}, now=now)
+    with ctx.db.raw.write() as raw:
+        customer = run(raw, customers.create(account_id, customers.clean({"name": "Charged Customer"}), now=now))
     customers.update(ctx.db, account_id, customer.id, {}, now=now, token_id=token.id)
     values, source = charges.clean({"amount": 1000, "currency": "usd"}, token_id=None,
                                    customer_id=customer.id, card_id=None)

@@ -150,7 +150,8 @@ def test_ordinal_blocks_of_separate_processes_never_overlap(settings: Settings) 
             drawn = list(pool.map(lambda i: blocking(workers[i % 2].next(account.id)), range(400)))
         assert len(set(drawn)) == len(drawn)
         # A create that reserves nothing (the CLI's, SQLite's) still lands after every block.
-        created = customers.create(ctx.db, account.id, {"name": "After Blocks"}, now=1)
+        with ctx.db.raw.write() as raw:
+            created = run(raw, customers.create(account.id, customers.clean({"name": "After Blocks"}), now=1))
         assert created.invoice_prefix not in {customers.invoice_prefix(account.id, n) for n in drawn}
         if ON_POSTGRES:  # the one-statement insert exists there only (SQLite has no DML in WITH)
             for i in range(20):

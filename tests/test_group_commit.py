@@ -14,6 +14,7 @@ from openarc.config import Settings
 from openarc.context import AppContext, build_context
 from openarc.db.group import WriterLock
 from openarc.db.raw import Raw
+from openarc.db.steps import run
 from openarc.errors import Invalid
 from openarc.services import accounts, customers
 
@@ -39,9 +40,9 @@ def test_a_tick_of_writes_is_one_transaction_and_each_fails_alone(sqlite_setting
 
     def insert(raw: Raw, i: int) -> customers.Customer:
         if i == 3:
-            customers.insert(raw, account.id, customers.clean({"name": "Never Stored"}), now=1)
+            run(raw, customers.create(account.id, customers.clean({"name": "Never Stored"}), now=1))
             raise Invalid.one("name", "refused after writing")
-        return customers.insert(raw, account.id, customers.clean({"name": f"Person {chr(97 + i)}"}), now=1)
+        return run(raw, customers.create(account.id, customers.clean({"name": f"Person {chr(97 + i)}"}), now=1))
 
     async def one(i: int) -> customers.Customer:
         created = await ctx.write(insert, i)
@@ -73,7 +74,7 @@ def test_a_write_whose_caller_went_away_is_not_run(sqlite_settings: Settings) ->
     account = accounts.ensure_account(ctx.db, "group", now=1)
 
     def insert(raw: Raw, name: str) -> customers.Customer:
-        return customers.insert(raw, account.id, customers.clean({"name": name}), now=1)
+        return run(raw, customers.create(account.id, customers.clean({"name": name}), now=1))
 
     async def main() -> list[object]:
         first = asyncio.ensure_future(ctx.write(insert, "First Person"))
@@ -133,7 +134,7 @@ def _with_the_lock_elsewhere(settings: Settings) -> tuple[AppContext, str, Calla
     account = accounts.ensure_account(ctx.db, "group", now=1)
 
     def insert(raw: Raw, name: str) -> customers.Customer:
-        return customers.insert(raw, account.id, customers.clean({"name": name}), now=1)
+        return run(raw, customers.create(account.id, customers.clean({"name": name}), now=1))
 
     return ctx, path, insert, WriterLock(Path(path + "-writer"))
 

@@ -55,7 +55,9 @@ async def customer_new(view: View) -> Response:
 async def customer_create(view: View) -> Response:
     values = forms.customer_values(view.form)
     try:
-        created = await view.call(customers.create, view.merchant.id, values, now=view.ctx.clock.now())
+        created = await view.ctx.transaction(customers.create(
+            view.merchant.id, customers.clean(values), now=view.ctx.clock.now(), ordinals=view.ctx.ordinals),
+            atomic=False)
     except errors.Invalid as exc:
         return view.render("customer_form.html", 422, values=values, errors=exc.errors, customer_id=None)
     public_id = view.ctx.ids.customer.encode(created.id)

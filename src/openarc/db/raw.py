@@ -48,6 +48,10 @@ class Raw:
         # Both drivers' connections execute on a cursor of their own making.
         return self._conn.execute(pyformat(sql) if self._translate else sql, params)
 
+    @property
+    def dialect(self) -> str:
+        return "postgresql" if self._translate else "sqlite"
+
     def one(self, sql: str, params: Params) -> Sequence[Any] | None:
         return self._cursor(sql, params).fetchone()
 

@@ -50,7 +50,14 @@ class Run(NamedTuple):
     params: Params
 
 
-Step = One | Many | Run
+class Engine(NamedTuple):
+    """Not a statement: the engine's name is sent back (``"sqlite"`` or ``"postgresql"``), for
+    the one service that words a write differently on each (``customers.create``)."""
+
+
+ENGINE = Engine()
+
+Step = One | Many | Run | Engine
 Steps = Generator[Step, Any, T]
 
 
@@ -62,11 +69,13 @@ def run(raw: Raw, steps: Steps[T]) -> T:
             try:
                 kind = type(step)
                 if kind is One:
-                    result: Any = raw.one(step.sql, step.params)
+                    result: Any = raw.one(step.sql, step.params)  # type: ignore[union-attr]
                 elif kind is Many:
-                    result = raw.all(step.sql, step.params)
+                    result = raw.all(step.sql, step.params)  # type: ignore[union-attr]
+                elif kind is Run:
+                    result = raw.run(step.sql, step.params)  # type: ignore[union-attr]
                 else:
-                    result = raw.run(step.sql, step.params)
+                    result = raw.dialect
             except Exception as exc:  # noqa: BLE001 - the service decides, at its yield
                 step = steps.throw(exc)
             else:
@@ -80,9 +89,12 @@ async def run_async(conn: Any, steps: Steps[T]) -> T:
     try:
         step = next(steps)
         while True:
+            kind = type(step)
+            if kind is Engine:
+                step = steps.send("postgresql")
+                continue
             try:
-                cursor = await conn.execute(pyformat(step.sql), step.params)
-                kind = type(step)
+                cursor = await conn.execute(pyformat(step.sql), step.params)  # type: ignore[union-attr]
                 if kind is One:
                     result: Any = await cursor.fetchone()
                 elif kind is Many:

@@ -14,8 +14,8 @@ from functools import lru_cache
 from typing import Any
 
 from openarc.db import Database
-from openarc.db.raw import Raw, columns, on
-from openarc.db.steps import Many, One, Steps, run
+from openarc.db.raw import columns, on
+from openarc.db.steps import ENGINE, Many, One, Steps, run
 from openarc.db.tables import accounts, customers
 from openarc.errors import NotFound
 from openarc.services import bank_accounts, cards, charges, paging
@@ -172,18 +172,23 @@ def clean(body: Mapping[str, object]) -> dict[str, str | None]:
     return v.clean(RULES, body, partial=False)
 
 
-def create(db: Database, account_id: int, body: Mapping[str, object], *, now: int) -> Customer:
-    values = clean(body)
-    with db.raw.write() as raw:
-        return insert(raw, account_id, values, now=now)
+def create(account_id: int, values: Mapping[str, str | None], *, now: int,
+           ordinals: Ordinals | None = None) -> Steps[Customer]:
+    """Store a customer whose fields ``clean`` accepted: the one way a customer is made, by the
+    API, the dashboard and import alike (``AppContext.transaction(..., atomic=False)``, or
+    ``run`` in a write transaction of the caller's).
 
-
-def insert(raw: Raw, account_id: int, values: Mapping[str, str | None], *, now: int) -> Customer:
-    """Store a customer whose fields ``clean`` accepted, inside the caller's write transaction."""
+    How it reaches the database is decided here, by engine: on PostgreSQL with ``ordinals``
+    (a serving process) one statement in its own transaction (see ``Ordinals``); otherwise
+    (SQLite, where a tick's writes share one transaction, or a command without ordinals)
+    the merchant's counter and the row in the caller's transaction.
+    """
+    if ordinals is not None and (yield ENGINE) == "postgresql":
+        return (yield from inserted_counted(ordinals, account_id, values, now=now))
     # Bumping the merchant's counters locks its row: prefixes and totals stay exact.
-    ordinal = raw.value(_COUNT_CREATED, {"account_id": account_id})
+    ordinal = (yield One(_COUNT_CREATED, {"account_id": account_id}))[0]
     record = _record(account_id, values, ordinal - 1, now)
-    key = raw.value(_INSERT, record)
+    key = (yield One(_INSERT, record))[0]
     return Customer(id=key, payment_overdue=None, source_id=None, **record)
 
 

@@ -21,6 +21,7 @@ import orjson
 from sqlalchemy import select
 
 from openarc.db import Database
+from openarc.db.steps import run
 from openarc.db.tables import customers as customers_table
 from openarc.errors import Invalid
 from openarc.services import customers
@@ -208,7 +209,9 @@ def import_customers(
             report.rejected.append(Rejected(row.line, exc.errors))
         else:
             if not dry_run:
-                created = customers.create(db, account_id, values, now=created_at if created_at is not None else now)
+                with db.raw.write() as raw:
+                    created = run(raw, customers.create(account_id, values,
+                                                        now=created_at if created_at is not None else now))
                 if updated_at is not None and updated_at != created.updated_at:
                     _set_updated_at(db, created.id, updated_at)
             report.imported += 1

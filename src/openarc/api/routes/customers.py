@@ -34,10 +34,9 @@ async def create(request: Request) -> Response:
     account = await account_of(request)
     values = customers.clean(await bodies.form_or_json(request, ctx.settings.max_body_bytes))
     now = ctx.clock.now()
-    if ctx.db.is_sqlite:  # group commit (db.group)
-        created = await ctx.write(customers.insert, account.id, values, now=now)
-    else:  # one statement, no lock held across round trips (customers.Ordinals)
-        created = await ctx.query(customers.inserted_counted(ctx.ordinals, account.id, values, now=now))
+    # One statement on PostgreSQL: no BEGIN/COMMIT round trips (customers.create says how).
+    created = await ctx.transaction(customers.create(account.id, values, now=now, ordinals=ctx.ordinals),
+                                    atomic=False)
     return json_response(render.one(render.customer(created, ctx.ids, now)), 201)
 
 
