@@ -33,6 +33,14 @@ DATABASE_THREADS = 8
 
 @dataclass
 class AppContext:
+    """One process's database, secrets, ids, clock and key cache, and how services reach the
+    database.  Front doors hand a service's statements to one of two runners and never learn
+    the engine: ``query`` for reads, ``transaction`` for writes (both take services written as
+    statements-as-values, db.steps).  Group commit, the async pool and threads are the runners'
+    business.  ``call`` runs the services still written on SQLAlchemy Core (customer update and
+    delete, tokens, bank accounts, cards, accounts, idempotency, the sandbox reset) on a thread
+    for PostgreSQL; ``write`` is the SQLite group commit that ``transaction`` runs on."""
+
     settings: Settings
     db: Database
     secrets: Secrets
