@@ -57,7 +57,7 @@ async def retrieve(request: Request) -> Response:
 
 @operation(
     "listCustomers", "List customers, newest first",
-    description="The query's parameters may also come as a JSON or form body, which wins (spec §4.3).",
+    description="The query's parameters may also come as a JSON or form body, which wins (as Laravel reads input).",
     parameters=[*PAGING, *exact_match(customers.FILTERS), include(render.CUSTOMER_INCLUDES)],
     ok=Ok(200, "A page of customers", "CustomerPage"),
     errors=BODY_ERRORS,  # it reads a body too
