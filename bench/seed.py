@@ -34,6 +34,7 @@ def seed_charges(ctx: AppContext, account_id: int) -> ChargeFixture:
     merchant's oldest and the customer-list scenarios measure what they always did."""
     now = ctx.clock.now()
     key = ctx.secrets.derive("card-fingerprints")
+    # PayArc's sandbox Visa, through tokenize like any card: only its safe parts are stored.
     token = cards.tokenize(ctx.db, account_id, {
         "card_source": "INTERNET", "card_number": "4012000098765439", "exp_month": "12", "exp_year": "2035",
         "cvv": "999"}, fingerprint_key=key, now=now, today=ctx.clock.year_month(), ttl=600)

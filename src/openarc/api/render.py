@@ -189,7 +189,7 @@ def charge(c: Charge, ids: Ids, now: int, *, created: bool = False, extra: Itera
     boolean there; integers everywhere else.  This is the one place that knows it.
     """
     echo = orjson.loads(c.echo)
-    refunded_all = c.status_at(now) == "refunded"
+    status = c.status_at(now)
     obj: dict[str, object] = {
         "object": "Charge",
         "id": ids.charge.encode(c.id),
@@ -205,8 +205,8 @@ def charge(c: Charge, ids: Ids, now: int, *, created: bool = False, extra: Itera
         "customer_email": c.email,
         "net_amount": max(c.amount_captured - c.amount_refunded - c.amount_voided, 0),
         "captured": str(c.captured) if created else c.captured,
-        "is_refunded": int(refunded_all),
-        "status": c.status_at(now),
+        "is_refunded": int(status == "refunded"),
+        "status": status,
         "auth_code": c.auth_code,
         "failure_code": c.failure_code,
         "failure_message": c.failure_message,

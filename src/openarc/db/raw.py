@@ -213,3 +213,12 @@ def columns(cls: Any, *, table: str = "", skip: tuple[str, ...] = ()) -> str:
     """The column list matching a dataclass's fields in order, for ``cls(*row)``."""
     prefix = f"{table}." if table else ""
     return ", ".join(prefix + f.name for f in fields(cls) if f.name not in skip)
+
+
+@lru_cache(maxsize=64)
+def insert_returning_id(table: str, cls: Any, *, skip: tuple[str, ...] = ()) -> str:
+    """``INSERT INTO table (…) VALUES (:…) RETURNING id`` for every field of the dataclass
+    ``cls`` but ``id`` and ``skip`` (fields that are not columns), named as the fields are."""
+    names = [f.name for f in fields(cls) if f.name != "id" and f.name not in skip]
+    return (f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "
+            "RETURNING id")

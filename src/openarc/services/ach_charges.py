@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from openarc.db.raw import columns
+from openarc.db.raw import columns, insert_returning_id
 from openarc.db.steps import Many, One, Run, Steps
 from openarc.errors import Conflict, Invalid, NotFound
 from openarc.services import bank_accounts, lifecycle
@@ -90,11 +90,9 @@ class Source:
 
 COLUMNS = columns(AchCharge)
 _SELECT = f"SELECT {COLUMNS} FROM ach_charges"
-_INSERT = (f"INSERT INTO ach_charges ({COLUMNS.removeprefix('id, ')}) VALUES ("
-           + ", ".join(":" + n for n in COLUMNS.split(", ")[1:]) + ") RETURNING id")
+_INSERT = insert_returning_id("ach_charges", AchCharge)
 _BANK_COLUMNS = columns(BankAccount)
-_INSERT_BANK = (f"INSERT INTO bank_accounts ({_BANK_COLUMNS.removeprefix('id, ')}) VALUES ("
-                + ", ".join(":" + n for n in _BANK_COLUMNS.split(", ")[1:]) + ") RETURNING id")
+_INSERT_BANK = insert_returning_id("bank_accounts", BankAccount)
 
 
 def digest(key: bytes, body: Mapping[str, object]) -> str:
@@ -189,12 +187,17 @@ def _bank_account(account_id: int, source: Source, sec_code: str, *,
     return BankAccount(*row), customer_id
 
 
-def replayed(account_id: int, request_digest: str, *, now: int) -> Steps[AchCharge | None]:
-    """The ACH charge made moments ago from an identical body, if any (see ``REPLAY_SECONDS``)."""
+def replayed(account_id: int, request_digest: str, *, now: int) -> Steps[AchCharge]:
+    """The ACH charge made moments ago from an identical body (see ``REPLAY_SECONDS``): how
+    ``POST /v1/charges`` answers an ACH body.  The Python SDK (1.7.9) posts every ACH charge to
+    /v1/achcharges and then the same body to /v1/charges, and returns the second answer; so
+    it returns the ACH charge, and nobody is debited twice.  Any other ACH body is refused."""
     row = yield One(f"{_SELECT} WHERE account_id = :account_id AND request_digest = :digest "
                     "AND created_at >= :since ORDER BY id DESC LIMIT 1",
                     {"account_id": account_id, "digest": request_digest, "since": now - REPLAY_SECONDS})
-    return None if row is None else AchCharge(*row)
+    if row is None:
+        raise Invalid.one("sec_code", "ACH charges are made with POST /v1/achcharges.")
+    return AchCharge(*row)
 
 
 def found(account_id: int, ach_charge_id: int) -> Steps[AchCharge]:

@@ -24,7 +24,7 @@ from openarc.db.raw import Raw
 from openarc.db.steps import Many, Steps, run
 from openarc.errors import Invalid
 from openarc.services import cards, lifecycle, triggers
-from openarc.services.charges import COLUMNS, Charge, of_charges
+from openarc.services.charges import COLUMNS, INSERT, MARK_CUSTOMER, Charge, of_charges
 
 #: Charge fields carried as they are (the rest: ids, the card, echo, metadata, refunds).
 SCALARS = tuple(f.name for f in fields(Charge)
@@ -178,10 +178,8 @@ def import_one(raw: Raw, account_id: int, record: Mapping[str, Any], *,
         "metadata": json.dumps(record.get("metadata") or {}),
     }
     if customer_id is not None:
-        raw.run("UPDATE customers SET has_charges = 1 WHERE id = :id AND has_charges = 0", {"id": customer_id})
-    names = [c for c in COLUMNS.split(", ") if c != "id"]
-    key = raw.value(f"INSERT INTO charges ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "
-                    "RETURNING id", charge)
+        raw.run(MARK_CUSTOMER, {"id": customer_id})
+    key = raw.value(INSERT, charge)
     for refund in record["refunds"]:
         raw.run(
             "INSERT INTO refunds (account_id, charge_id, amount, status, reason, description, "

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from sqlalchemy.dialects import postgresql
 
-from openarc.db.raw import columns, in_list
+from openarc.db.raw import columns, in_list, insert_returning_id
 from openarc.db.steps import ENGINE, Many, One, Run, Steps
 from openarc.db.tables import charges as charges_table
 from openarc.errors import Conflict, Declined, Invalid, NotFound
@@ -212,7 +212,7 @@ def clean(body: Mapping[str, object], *, token_id: int | None, customer_id: int 
     card: dict[str, str | None] | None = None
     if keyed and token_id is None:
         try:
-            card = v.clean({**KEYED_RULES, **{n: _required(KEYED_RULES[n]) for n in KEYED_FIELDS[:3]}},
+            card = v.clean({**KEYED_RULES, **{n: replace(KEYED_RULES[n], required=True) for n in KEYED_FIELDS[:3]}},
                            body, partial=False)
         except Invalid as exc:
             errors.update(exc.errors)
@@ -228,10 +228,6 @@ def clean(body: Mapping[str, object], *, token_id: int | None, customer_id: int 
     for name in ("amount", "tip_amount", "surcharge"):
         values[name] = int(values[name]) if values[name] is not None else 0
     return values, Source(token_id, customer_id, card_id, card)
-
-
-def _required(rule: v.Text) -> v.Text:
-    return v.Text(rule.check, rule.min, rule.max, rule.message, rule.numbers, True, rule.size_message)
 
 
 def metadata_of(raw: object) -> dict[str, str]:
@@ -277,12 +273,10 @@ _CONSUME_TOKEN = (
     "UPDATE tokens SET used = 1, updated_at = :now "
     "WHERE id = :id AND account_id = :account_id AND used = 0 AND expires_at > :now RETURNING card_id"
 )
-_INSERT = f"INSERT INTO charges ({COLUMNS.removeprefix('id, ')}) VALUES (" + ", ".join(
-    ":" + name for name in COLUMNS.split(", ")[1:]) + ") RETURNING id"
-_INSERT_CARD = (
-    f"INSERT INTO cards ({_CARD_COLUMNS.removeprefix('id, ')}) VALUES ("
-    + ", ".join(":" + name for name in _CARD_COLUMNS.split(", ")[1:]) + ") RETURNING id"
-)
+INSERT = insert_returning_id("charges", Charge, skip=("refunds",))
+_INSERT_CARD = insert_returning_id("cards", Card)
+#: A customer's first charge marks it (the customer list reads ``has_charges``, not this table).
+MARK_CUSTOMER = "UPDATE customers SET has_charges = 1 WHERE id = :id AND has_charges = 0"
 
 
 def create(account_id: int, values: Mapping[str, Any], source: Source, *, created_by: str,
@@ -307,8 +301,8 @@ def create(account_id: int, values: Mapping[str, Any], source: Source, *, create
     if customer_id is not None and not had_charges:
         # Marks the customer as one with charges (the customer list reads this, not the charges
         # table): by its first charge only.
-        yield Run("UPDATE customers SET has_charges = 1 WHERE id = :id AND has_charges = 0", {"id": customer_id})
-    key = (yield One(_INSERT, record))[0]
+        yield Run(MARK_CUSTOMER, {"id": customer_id})
+    key = (yield One(INSERT, record))[0]
     return Charge(id=key, **record)
 
 

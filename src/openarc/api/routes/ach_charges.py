@@ -25,7 +25,6 @@ from openarc.api.routes import (
     resource,
 )
 from openarc.context import AppContext
-from openarc.errors import Invalid
 from openarc.services import ach_charges, bank_accounts, charges
 from openarc.services.accounts import Account
 
@@ -78,14 +77,9 @@ async def create(request: Request) -> Response:
 
 
 async def replay(ctx: AppContext, account: Account, body: Mapping[str, object]) -> Response:
-    """``POST /v1/charges`` with an ACH body: the Python SDK (1.7.9) posts every ACH charge to
-    /v1/achcharges and then the same body to /v1/charges, and returns the second answer.
-    That second request is answered with the ACH charge the first one made, moments ago,
-    so the SDK returns it and nobody is debited twice.  Any other ACH body here is refused."""
+    """``POST /v1/charges`` with an ACH body (services.ach_charges.replayed says why)."""
     now = ctx.clock.now()
     made = await ctx.query(ach_charges.replayed(account.id, _digest(ctx, body), now=now))
-    if made is None:
-        raise Invalid.one("sec_code", "ACH charges are made with POST /v1/achcharges.")
     return json_response(_one(render.ach_charge(made, ctx.ids, now, created=True)), 201)
 
 
