@@ -468,3 +468,12 @@ def test_card_data_in_a_post_query_string_is_neither_stored_nor_quoted(client: C
     with client.app.state.ctx.db.raw.autocommit() as raw:
         stored = raw.all("SELECT path FROM idempotency_keys", {})
     assert [tuple(row) for row in stored] == [("/v1/charges",)]
+
+
+def test_deleting_a_customer_keeps_its_charges(client: Client) -> None:
+    customer, _ = customer_with_card(client)
+    made = charge(client, {"amount": 1000, "currency": "usd", "customer_id": customer}).json()["data"]
+    assert client.delete(f"/v1/customers/{customer}", headers=client.a.headers).status_code == 204
+    kept = client.get(f"/v1/charges/{made['id']}", headers=client.a.headers).json()["data"]
+    assert (kept["amount"], kept["card"]["data"]["last4digit"]) == (1000, VISA[-4:])
+    assert client.get(f"/v1/charges?customer_id={customer}", headers=client.a.headers).json()["data"] == []
