@@ -271,6 +271,18 @@ def test_deleted_ids_are_never_reused(client: Client) -> None:
     assert second["id"] != first["id"] and second["real_id"] > first["real_id"]
 
 
+def test_real_id_counts_the_merchants_own_customers(client: Client) -> None:
+    """``real_id`` numbers a merchant's customers 1, 2, 3…: it used to be the primary key, one
+    counter across merchants, so each merchant learnt how many customers the others made."""
+    numbers_a = [create(client)["real_id"] for _ in range(3)]
+    numbers_b = [create(client, merchant=client.b)["real_id"] for _ in range(2)]
+    assert numbers_a == [1, 2, 3]
+    assert numbers_b == [1, 2]
+    # The number is stored: a read shows what the create answered.
+    first = client.get("/v1/customers?limit=1", headers=client.b.headers).json()["data"][0]
+    assert first["real_id"] in numbers_b
+
+
 # ---------------------------------------------------------------------------- list
 
 

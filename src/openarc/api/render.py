@@ -44,7 +44,7 @@ def customer(c: Customer, ids: Ids, now: int, extra: Iterable[str] = ()) -> dict
         "object": "customer",
         "customer_id": public_id,
         "id": public_id,
-        "real_id": c.id,
+        "real_id": c.number,
         "name": c.name,
         "email": c.email,
         "description": c.description,

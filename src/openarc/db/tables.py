@@ -84,6 +84,8 @@ customers = Table(
     Column("phone", Text),
     Column("country", Text),
     Column("invoice_prefix", String(8), nullable=False),
+    # The customer's number within its merchant (1, 2, 3…): what ``real_id`` shows.
+    Column("number", BigInteger, nullable=False, server_default="0"),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     # 1 once the customer has had a charge: what the customer list reads instead of probing

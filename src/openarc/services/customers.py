@@ -65,6 +65,8 @@ class Customer:
     phone: str | None
     country: str | None
     invoice_prefix: str
+    #: The customer's number within its merchant, 1 for the first one created.
+    number: int
     created_at: int
     updated_at: int
     cards: tuple[Card, ...] = ()
@@ -146,8 +148,10 @@ def invoice_prefix(account_id: int, n: int) -> str:
 
 _FIELDS = ", ".join(RULES)
 _INSERT = (
-    f"INSERT INTO customers (account_id, {_FIELDS}, payment_overdue, source_id, invoice_prefix, created_at, updated_at) "
-    f"VALUES (:account_id, {', '.join(':' + f for f in RULES)}, NULL, NULL, :invoice_prefix, :created_at, :updated_at) "
+    f"INSERT INTO customers (account_id, {_FIELDS}, payment_overdue, source_id, invoice_prefix, number, created_at, "
+    "updated_at) "
+    f"VALUES (:account_id, {', '.join(':' + f for f in RULES)}, NULL, NULL, :invoice_prefix, :number, :created_at, "
+    ":updated_at) "
     "RETURNING id"
 )
 _COUNT_CREATED = (
@@ -194,7 +198,7 @@ def create(account_id: int, values: Mapping[str, str | None], *, now: int,
 
 def _record(account_id: int, values: Mapping[str, str | None], n: int, now: int) -> dict[str, Any]:
     return {**values, "account_id": account_id, "invoice_prefix": invoice_prefix(account_id, n),
-            "created_at": now, "updated_at": now}
+            "number": n + 1, "created_at": now, "updated_at": now}
 
 
 class Ordinals:
