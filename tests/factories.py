@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import ON_POSTGRES
-from openarc.services.validation import luhn_ok
+from openarc.luhn import luhn_ok
 
 # ---------------------------------------------------------------------------- cards
 

@@ -35,15 +35,20 @@ from openarc.services.ratelimit import RateLimiter
 LOGGED_QUERY_VALUES = frozenset({"limit", "page", "include"})
 
 REQUEST_ID = b"request-id"
+X_REQUEST_ID = b"x-request-id"
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def request_id_of(scope: Scope) -> str:
     """The client's ``Request-Id`` (or ``X-Request-Id``) when it is short, plain and holds
     nothing the redactor would mask; otherwise a new one."""
-    given = (header(scope, b"request-id") or header(scope, b"x-request-id") or b"").decode("latin-1")
+    given = (header(scope, REQUEST_ID) or header(scope, X_REQUEST_ID) or b"").decode("latin-1")
     if given and _SANE_ID.fullmatch(given) and redact.text(given) == given:
         return given
+    return new_request_id()
+
+
+def new_request_id() -> str:
     # 128 bits from the random module: an identifier, not a secret (it grants nothing), and
     # unlike os.urandom it does not let go of the GIL, which under load hands it to the
     # server's threads for a while on every request.  Reseeded in each forked worker.
@@ -61,6 +66,9 @@ class RequestLogMiddleware:
             return await self.app(scope, receive, send)
         started = time.perf_counter()
         rid = request_id_of(scope)
+        ids = [(REQUEST_ID, rid.encode())]
+        if header(scope, X_REQUEST_ID) is not None:  # echoed under the name the client used too
+            ids.append((X_REQUEST_ID, ids[0][1]))
         status = 0
         size = 0
 
@@ -68,7 +76,7 @@ class RequestLogMiddleware:
             nonlocal status, size
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), (REQUEST_ID, rid.encode())]
+                message["headers"] = [*message.get("headers", ()), *ids]
             elif message["type"] == "http.response.body":
                 size += len(message.get("body", b""))
             await send(message)

@@ -21,6 +21,7 @@ from openarc.db import Database
 from openarc.db.steps import Steps, by_customer
 from openarc.db.tables import cards, inserted_id, tokens
 from openarc.errors import Conflict, NotFound
+from openarc.luhn import luhn_ok
 from openarc.services import triggers
 from openarc.services import validation as v
 
@@ -171,7 +172,7 @@ def card_record(
     number = values["card_number"] or ""
     # Well-formed but unusable cards are refused as PayArc refuses them: a 409 business
     # error ("Invalid Card" is the body PayArc's own sandbox sent), not a 422.
-    if not v.luhn_ok(number) or brand_of(number) is None:
+    if not luhn_ok(number) or brand_of(number) is None:
         raise Conflict("Invalid Card")
     exp = expiry(values["exp_month"] or "", values["exp_year"] or "", *today)
     if exp is None:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from openarc.errors import Invalid
+from openarc.luhn import luhn_ok
 
 Check = Callable[[str], bool]
 
@@ -120,17 +121,6 @@ def email(value: str) -> bool:
 
 _DIGIT_RUNS = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
 CARD_NUMBER_IN_TEXT = "The {attr} field must not contain a card number."
-
-
-def luhn_ok(number: str) -> bool:
-    """The Luhn check every card number passes."""
-    total = 0
-    for i, char in enumerate(reversed(number)):
-        digit = int(char)
-        if i % 2:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
 
 
 def holds_card_number(text: str) -> bool:
