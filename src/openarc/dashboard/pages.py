@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
@@ -139,7 +139,14 @@ def page(*, signed_in: bool = True) -> Callable[[Handler], Callable[[Request], A
 async def _run(view: View, handler: Handler, signed_in: bool) -> Response:
     try:
         if view.request.method == "POST":
-            view.form = await forms.read_form(view.request, view.ctx.settings.max_body_bytes)
+            try:
+                view.form = await forms.read_form(view.request, view.ctx.settings.max_body_bytes)
+            except ClientDisconnect:
+                # The client went away before its body was whole (it closed the connection, or
+                # its Content-Length promised more): nothing of ours failed, and nobody is left
+                # to read an answer but a proxy, which gets a 400.
+                log.info("form cut short on %s %s", view.request.method, view.request.url.path)
+                return error_page(view, 400, "Bad request", "The form arrived incomplete. Send it again.")
             # Before anything else: a post that did not come from our own form changes nothing.
             if not view.sessions.csrf_ok(view.session, view.form.get("csrf_token")):
                 return error_page(

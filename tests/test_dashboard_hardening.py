@@ -1,0 +1,127 @@
+"""What an adversarial review of the dashboard and /docs asked for, each as a class:
+
+- signing out ends the session on the server (a copied cookie and its CSRF token stop working);
+- a form body cut short or malformed is a 4xx (or nothing, when the client is gone), never a 500;
+- no redirect or link is built from the Host header (Locations are paths, behind ``root_path``);
+- /docs, like the dashboard, says how it may be framed, sniffed and referred.
+
+In-process (``client``) where the HTTP exchange is the point, a live ``openarc serve`` where the
+server's own handling of a broken connection is, and Chromium for what the browser enforces.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from conftest import Client, LiveServer
+from openarc.api.app import create_app
+from openarc.config import Settings
+
+COOKIE = "openarc_dashboard"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+EVIL = "evil.example"
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+def sign_in(client: Client, key: str, headers: dict[str, str] | None = None, prefix: str = "") -> str:
+    """Signs ``client`` in with ``key``; the CSRF token of the signed-in pages."""
+    form = client.get(f"{prefix}/dashboard/signin", headers=headers)
+    assert form.status_code == 200
+    done = client.post(f"{prefix}/dashboard/signin", headers=headers, follow_redirects=False,
+                       data={"csrf_token": csrf_of(form.text), "api_key": key})
+    assert done.status_code == 303, done.text
+    page = client.get(f"{prefix}/dashboard/customers", headers=headers, follow_redirects=False)
+    assert page.status_code == 200
+    return csrf_of(page.text)
+
+
+def signed_payload(cookie: str) -> dict[str, object]:
+    """The signed (not encrypted) JSON inside the session cookie; a leading "." means zlib."""
+    import zlib
+
+    payload = cookie.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return json.loads(zlib.decompress(raw) if cookie.startswith(".") else raw)
+
+
+def session_rows(client: Client) -> list[dict[str, object]]:
+    with client.app.state.ctx.db.read() as conn:
+        return [dict(r._mapping) for r in conn.execute(text("SELECT * FROM dashboard_sessions"))]
+
+
+def customers_named(client: Client, name: str) -> list[dict[str, object]]:
+    found = client.get("/v1/customers", params={"name": name}, headers=client.a.headers)
+    assert found.status_code == 200
+    return found.json()["data"]
+
+
+@pytest.fixture
+def sandbox(settings: Settings) -> Iterator[Client]:
+    with Client(create_app(replace(settings, sandbox=True)), raise_server_exceptions=False) as c:
+        c.a = c.merchant("merchant-a")
+        c.b = c.merchant("merchant-b")
+        yield c
+
+
+# ---------------------------------------------------------------------------- 2. bodies cut short or malformed
+
+
+def _log_after(server: LiveServer, start: int) -> list[dict[str, object]]:
+    return [json.loads(line) for line in server.output()[start:].splitlines() if line.startswith("{")]
+
+
+def _answered(server: LiveServer, start: int, request_id: str) -> dict[str, object]:
+    """The access-log line of ``request_id`` (polled: the server writes it when it is done)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        for line in _log_after(server, start):
+            if line.get("event") == "request" and line.get("request_id") == request_id:
+                return line
+        time.sleep(0.05)
+    raise AssertionError(f"no access-log line for {request_id}:\n{server.output()[start:]}")
+
+
+@pytest.mark.parametrize("path", ["/dashboard/signin", "/dashboard/customers", "/dashboard/nowhere"])
+def test_a_form_cut_short_is_no_500_and_no_error_in_the_log(live_server: LiveServer, path: str) -> None:
+    form = httpx.get(f"{live_server.url}/dashboard/signin")
+    cookie = form.headers["set-cookie"].split(";")[0]
+    start = len(live_server.output())
+    request_id = f"cut-{uuid.uuid4().hex}"
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\nRequest-Id: {request_id}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n")
+    host, port = live_server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(head.encode() + b"csrf_token")  # 10 of the 100 bytes declared, then gone
+    line = _answered(live_server, start, request_id)
+    assert isinstance(line["status"], int) and 400 <= line["status"] < 500, line
+    problems = [entry for entry in _log_after(live_server, start)
+                if entry.get("event") == "log" and entry.get("level") in ("warning", "error", "critical")]
+    assert problems == []
+
+
+@pytest.mark.parametrize(("content_type", "body"), [
+    ("multipart/form-data; boundary=xx", b'--xx\r\nContent-Disposition: form-data; name="a"\r\n\r\nb'),
+    ("application/x-www-form-urlencoded", b"csrf_token=\xff\xfe"),
+    ("application/x-www-form-urlencoded", b"&".join(b"f%d=1" % n for n in range(500))),
+    ("application/x-www-form-urlencoded; charset=utf-8", b"%%%=%zz&&=="),
+])
+def test_a_malformed_form_is_a_4xx_page(client: Client, content_type: str, body: bytes) -> None:
+    client.get("/dashboard/signin")
+    answer = client.post("/dashboard/signin", content=body, headers={"Content-Type": content_type})
+    assert 400 <= answer.status_code < 500 and answer.headers["content-type"].startswith("text/html")
