@@ -99,3 +99,23 @@ def test_an_idle_kept_alive_connection_is_closed(impatient_server: LiveServer) -
         started = time.monotonic()
         assert _closed_within(sock, 6)
         assert time.monotonic() - started < 5
+
+
+def test_the_limit_counts_the_merchant_whatever_the_header_looks_like(limited: Client) -> None:
+    """The limit used to be keyed on the raw header: ``Bearer`` and extra spaces authenticated
+    but counted on a fresh counter, so every spacing was another full budget."""
+    key = limited.a.key
+    variants = [f"Bearer {key}", f"Bearer  {key}", f"Bearer {key} ", f"Bearer \t{key}"]
+    statuses = [limited.get("/v1/customers", headers={"Authorization": v}).status_code for v in variants]
+    assert statuses == [200, 200, 200, 429]
+    # Another key of the same merchant shares the budget; another merchant has its own.
+    second_key = limited.merchant("merchant-a")
+    assert limited.get("/v1/customers", headers=second_key.headers).status_code == 429
+    assert limited.get("/v1/customers", headers=limited.b.headers).status_code == 200
+
+
+def test_wrong_keys_count_against_the_client_address(limited: Client) -> None:
+    """Each made-up key is not a budget of its own."""
+    statuses = [limited.get("/v1/customers", headers={"Authorization": f"Bearer wrong-{i}"}).status_code
+                for i in range(4)]
+    assert statuses == [401, 401, 401, 429]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
+from starlette.types import Scope
 
 from openarc.api.headers import header
 from openarc.context import AppContext
@@ -10,6 +11,8 @@ from openarc.errors import Unauthenticated
 from openarc.services.accounts import Account
 
 PREFIX = "Bearer "
+#: Where the rate limit leaves the merchant it authenticated, so the route does not look again.
+SCOPE_ACCOUNT = "openarc.account"
 
 
 def bearer(header: str | None) -> str | None:
@@ -20,12 +23,19 @@ def bearer(header: str | None) -> str | None:
 
 
 async def account_of(request: Request) -> Account:
-    ctx: AppContext = request.app.state.ctx
-    value = header(request.scope, b"authorization")
-    key = bearer(None if value is None else value.decode("latin-1"))
+    found: Account | None = request.scope.get(SCOPE_ACCOUNT)
+    if found is not None:
+        return found
+    key = key_of(request.scope)
     if key is None:
         raise Unauthenticated()
-    return await account_for(ctx, key)
+    return await account_for(request.app.state.ctx, key)
+
+
+def key_of(scope: Scope) -> str | None:
+    """The API key a request presents, or None."""
+    value = header(scope, b"authorization")
+    return bearer(None if value is None else value.decode("latin-1"))
 
 
 async def account_for(ctx: AppContext, key: str) -> Account:

@@ -4,7 +4,7 @@
                            one is echoed), one JSON line per request on stderr, and the
                            PayArc-shaped 500 for anything unhandled (with its traceback
                            logged, redacted)
-    RateLimitMiddleware    per API key under ``/v1``: ``X-RateLimit-Limit`` /
+    RateLimitMiddleware    per merchant under ``/v1``: ``X-RateLimit-Limit`` /
                            ``X-RateLimit-Remaining`` on every answer, 429 with ``Retry-After``
 
 The access log never holds a header value, a body or a key: only the method, the path
@@ -14,7 +14,6 @@ with values for paging only, the status, sizes and timings.
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
 import time
@@ -26,6 +25,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openarc import errors, redact
+from openarc.api.auth import SCOPE_ACCOUNT, account_for, key_of
 from openarc.api.errors import error_body, from_error, json_response
 from openarc.api.headers import header
 from openarc.logs import StderrLines, timestamp
@@ -119,6 +119,10 @@ class RequestLogMiddleware:
 
 
 class RateLimitMiddleware:
+    """Counts each request against the merchant its key authenticates (as Laravel's throttle
+    counts per user; whatever spacing the header used), or, without a valid key, against its
+    client address.  The merchant found is left in the scope for the route (``auth.account_of``)."""
+
     def __init__(self, app: ASGIApp, *, limit: int) -> None:
         self.app = app
         self.limiter = RateLimiter(limit) if limit > 0 else None
@@ -126,7 +130,7 @@ class RateLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.limiter is None or scope["type"] != "http" or not scope["path"].startswith("/v1/"):
             return await self.app(scope, receive, send)
-        verdict = self.limiter.hit(_who(scope), time.time())
+        verdict = self.limiter.hit(await _who(scope), time.time())
         extra = [(b"x-ratelimit-limit", str(verdict.limit).encode()),
                  (b"x-ratelimit-remaining", str(verdict.remaining).encode())]
         if not verdict.allowed:
@@ -142,11 +146,17 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send_with_limits)
 
 
-def _who(scope: Scope) -> bytes:
-    """Whom a request counts against: its ``Authorization`` value (hashed, so memory holds no
-    keys), or, without one, its client address."""
-    auth = header(scope, b"authorization")
-    if auth:
-        return hashlib.sha256(auth).digest()
+async def _who(scope: Scope) -> bytes:
+    """Whom a request counts against: the merchant its key authenticates (never the raw
+    header, whose spacing and variants a client chooses), else its client address."""
+    key = key_of(scope)
+    if key is not None:
+        try:
+            account = await account_for(scope["app"].state.ctx, key)
+        except errors.Unauthenticated:
+            pass
+        else:
+            scope[SCOPE_ACCOUNT] = account
+            return b"account:%d" % account.id
     client = scope.get("client")
     return b"addr:" + (client[0] if client else "").encode()

@@ -1,4 +1,4 @@
-"""A per-key request budget per minute, in memory (per worker process).
+"""A per-merchant request budget per minute, in memory (per worker process).
 
 Laravel's ``throttle`` as PayArc runs it: a fixed window that opens with a key's first
 request and lasts a minute; every request in it counts; past the limit, requests are
