@@ -325,7 +325,7 @@ def listed_ids(html: str) -> list[str]:
 def test_the_charge_list_newest_first_with_totals(client: Client, history: dict[str, Any]) -> None:
     sign_in(client, client.a)
     home = client.get("/dashboard/customers")
-    assert '<a href="http://testserver/dashboard/charges">Charges</a>' in home.text  # in the navigation
+    assert '<a href="/dashboard/charges">Charges</a>' in home.text  # in the navigation
 
     page = client.get("/dashboard/charges")
     assert page.status_code == 200
@@ -406,7 +406,7 @@ def test_one_customers_charges_from_the_customer_page(client: Client) -> None:
     page = client.get(f"/dashboard/customers/{customer_id}")
     assert listed_ids(page.text) == made[::-1][:25]
     assert "Only the newest 25 are shown." in page.text
-    link = re.search(r'href="([^"]+/dashboard/charges\?customer_id=[^"]+)"', page.text)
+    link = re.search(r'href="([^"]*/dashboard/charges\?customer_id=[^"]+)"', page.text)
     assert link
     theirs = client.get(link.group(1))
     assert listed_ids(theirs.text) == made[::-1][:25] and "26 charges found, page 1 of 2" in theirs.text

@@ -125,3 +125,66 @@ def test_a_malformed_form_is_a_4xx_page(client: Client, content_type: str, body:
     client.get("/dashboard/signin")
     answer = client.post("/dashboard/signin", content=body, headers={"Content-Type": content_type})
     assert 400 <= answer.status_code < 500 and answer.headers["content-type"].startswith("text/html")
+
+
+# ---------------------------------------------------------------------------- 3. no URL from the Host header
+
+
+def _is_path(location: str, prefix: str = "") -> bool:
+    return location.startswith(prefix + "/") and not location.startswith("//") and EVIL not in location
+
+
+@pytest.mark.parametrize("host", [EVIL, f"{EVIL}:8443", f"{EVIL}/x?", f"{EVIL}#"])
+def test_redirects_are_paths_whatever_the_host_header(client: Client, host: str) -> None:
+    evil = {"Host": host}
+    for path in ("/dashboard", "/dashboard/", "/dashboard/customers", "/dashboard/charges?page=2", "/docs/",
+                 "/openapi.json/", "/v1/customers/", "/v1/tokens/"):
+        answer = client.get(path, headers=evil, follow_redirects=False)
+        assert answer.status_code in (303, 307), (path, answer.status_code)
+        assert _is_path(answer.headers["location"]), (path, answer.headers["location"])
+    assert client.get("/dashboard/customers", headers=evil,
+                      follow_redirects=False).headers["location"] == "/dashboard/signin?next=%2Fdashboard%2Fcustomers"
+    assert client.get("/docs/", headers=evil, follow_redirects=False).headers["location"] == "/docs"
+
+    form = client.get("/dashboard/signin", headers=evil)
+    assert host.split("/")[0].split("#")[0] not in form.text
+    signed = client.post("/dashboard/signin", headers=evil, follow_redirects=False,
+                         data={"csrf_token": csrf_of(form.text), "api_key": client.a.key})
+    assert signed.status_code == 303 and signed.headers["location"] == "/dashboard/customers"
+    page = client.get("/dashboard/customers", headers=evil)
+    out = client.post("/dashboard/signout", headers=evil, follow_redirects=False,
+                      data={"csrf_token": csrf_of(page.text)})
+    assert out.headers["location"] == "/dashboard/signin?notice=signed_out"
+    # The cookie's path is the dashboard's, whatever the Host says.
+    assert "path=/dashboard;" in out.headers["set-cookie"].lower() + ";"
+
+
+def test_no_page_links_to_the_host_header(client: Client) -> None:
+    evil = {"Host": EVIL}
+    sign_in(client, client.a.key, evil)
+    made = client.post("/v1/customers", headers=client.a.headers, data={"name": "Linked Customer"})
+    customer = made.json()["data"]["id"]
+    for n in range(30):  # two pages, so the pager's links are drawn
+        client.post("/v1/customers", headers=client.a.headers, data={"name": f"Filler {n}"})
+    pages = ["/dashboard/customers", "/dashboard/customers?page=2", "/dashboard/customers/new",
+             f"/dashboard/customers/{customer}", f"/dashboard/customers/{customer}/edit",
+             f"/dashboard/customers/{customer}/delete", "/dashboard/charges", "/dashboard/nowhere", "/docs"]
+    for path in pages:
+        answer = client.get(path, headers=evil, follow_redirects=False)
+        assert answer.status_code in (200, 404), (path, answer.status_code)
+        assert EVIL not in answer.text, path
+        links = re.findall(r'(?:href|action|src)=["\']([^"\']*)["\']', answer.text)
+        assert links and all(not re.match(r"[a-z]+:|//", link) for link in links), (path, links)
+
+
+def test_redirects_and_links_keep_the_root_path(settings: Settings) -> None:
+    with Client(create_app(settings), root_path="/openarc", raise_server_exceptions=False) as client:
+        client.a = client.merchant("merchant-a")
+        evil = {"Host": EVIL}
+        index = client.get("/openarc/dashboard", headers=evil, follow_redirects=False)
+        assert index.headers["location"] == "/openarc/dashboard/customers"
+        assert client.get("/openarc/docs/", headers=evil, follow_redirects=False).headers["location"] == "/openarc/docs"
+        form = client.get("/openarc/dashboard/signin", headers=evil)
+        assert "/openarc/dashboard/static/dashboard.css" in form.text and EVIL not in form.text
+        assert "path=/openarc/dashboard" in form.headers["set-cookie"].lower()
+        sign_in(client, client.a.key, evil, prefix="/openarc")

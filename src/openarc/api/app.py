@@ -5,10 +5,12 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import quote
 
 from starlette.applications import Starlette
-from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.responses import RedirectResponse
+from starlette.routing import Match, Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openarc import dashboard, logs
 from openarc.api import docs, health
@@ -54,6 +56,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         *dashboard.routes,
     ]
     app = Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)
+    # Starlette's own trailing-slash redirect writes the Host header into its Location.
+    app.router.redirect_slashes = False
+    app.router.default = _SlashRedirect(app.router)
     # Built inside out (see api.front): every answer gets its Request-Id and log line, 429s
     # come before any database work, and idempotency sits next to the routes.
     chain: ASGIApp = Shortcut(app, **charges.shortcut)
@@ -66,6 +71,27 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
         chain = sandbox.install(app, chain)
     return Front(app, chain)
+
+
+class _SlashRedirect:
+    """What Starlette's ``redirect_slashes`` does when no route matches (a 307 to the path with
+    its trailing slash added or taken off, if a route matches that), with a path for Location
+    instead of a URL made of the client's Host header; otherwise the router's 404."""
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        if scope["type"] == "http" and path.rstrip("/") != scope.get("root_path", "").rstrip("/"):
+            other = {**scope, "path": path.rstrip("/") if path.endswith("/") else path + "/"}
+            if any(route.matches(other)[0] is not Match.NONE for route in self.router.routes):
+                query = scope.get("query_string", b"").decode("latin-1")
+                # One leading slash: "//host/..." would be a URL of another host to the browser.
+                location = "/" + quote(other["path"]).lstrip("/") + (f"?{query}" if query else "")
+                await RedirectResponse(location, status_code=307)(scope, receive, send)
+                return
+        await self.router.not_found(scope, receive, send)
 
 
 def app_from_env() -> Front:

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
+from jinja2 import pass_context
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
@@ -26,6 +27,7 @@ from openarc import errors
 from openarc.context import AppContext
 from openarc.dashboard import forms
 from openarc.dashboard.session import Session, Sessions
+from openarc.dashboard.urls import path_for
 from openarc.services import accounts
 from openarc.services.accounts import Account
 from openarc.services.installation import Secrets
@@ -37,6 +39,15 @@ templates.env.globals.update(
     FIELDS=forms.FIELDS, BRANDS=forms.BRANDS, STATUS_LABELS=forms.STATUS_LABELS, STATUS_FILTER=forms.STATUS_FILTER,
     dollars=forms.dollars, plain_dollars=forms.plain_dollars,
 )
+
+
+@pass_context
+def _url_for(context: dict[str, Any], name: str, /, **params: object) -> str:
+    """Templates' ``url_for``: a path, never a URL made of the Host header (see dashboard.urls)."""
+    return path_for(context["request"], name, **params)
+
+
+templates.env.globals["url_for"] = _url_for
 
 #: Every asset is ours (no CDN, no inline script or style); pages are never framed or cached.
 HEADERS = {
@@ -96,7 +107,7 @@ class View:
         return await self.ctx.call(fn, self.ctx.db, *args, **kwargs)
 
     def url(self, name: str, query: dict[str, str] | None = None, **params: str) -> str:
-        url = str(self.request.url_for(name, **params))
+        url = path_for(self.request, name, **params)
         return f"{url}?{urlencode(query)}" if query else url
 
     def render(self, template: str, status: int = 200, **context: object) -> Response:
@@ -145,7 +156,7 @@ async def _run(view: View, handler: Handler, signed_in: bool) -> Response:
                 # The client went away before its body was whole (it closed the connection, or
                 # its Content-Length promised more): nothing of ours failed, and nobody is left
                 # to read an answer but a proxy, which gets a 400.
-                log.info("form cut short on %s %s", view.request.method, view.request.url.path)
+                log.info("form cut short on %s %s", view.request.method, view.request.scope["path"])
                 return error_page(view, 400, "Bad request", "The form arrived incomplete. Send it again.")
             # Before anything else: a post that did not come from our own form changes nothing.
             if not view.sessions.csrf_ok(view.session, view.form.get("csrf_token")):
@@ -171,20 +182,23 @@ async def _run(view: View, handler: Handler, signed_in: bool) -> Response:
             status, title = found
             return error_page(view, status, title, exc.message or "That page does not exist.")  # type: ignore[attr-defined]
         # Logged with its traceback for the operator; the page says only that it failed.
-        log.exception("unhandled error on %s %s", view.request.method, view.request.url.path)
+        log.exception("unhandled error on %s %s", view.request.method, view.request.scope["path"])
         return error_page(view, 500, "Something went wrong", "The server failed to handle this request.")
 
 
 def _next(request: Request) -> dict[str, str]:
     if request.method != "GET":
         return {}
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    # From the scope, not ``request.url``, which is parsed out of a string that starts with the Host header.
+    path: str = request.scope["path"]
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    target = quote(path) + (f"?{query}" if query else "")
     return {"next": target}
 
 
 def safe_next(view: View, target: str) -> str | None:
     """Only a path inside the dashboard: never another host (no open redirect)."""
-    base = view.request.url_for("dashboard_index").path + "/"
+    base = path_for(view.request, "dashboard_index") + "/"
     if target.startswith(base) and "\\" not in target and "//" not in target and target.isprintable():
         return target
     return None

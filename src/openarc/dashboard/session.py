@@ -22,6 +22,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
+from openarc.dashboard.urls import path_for
+
 COOKIE = "openarc_dashboard"
 #: A session ends this long after sign-in whatever happens (and at once when its key is revoked).
 MAX_AGE = 8 * 60 * 60
@@ -90,4 +92,4 @@ def _secure(request: Request) -> bool:
 
 def _path(request: Request) -> str:
     """``/dashboard``, behind whatever prefix the app is served under."""
-    return request.url_for("dashboard_index").path
+    return path_for(request, "dashboard_index")
