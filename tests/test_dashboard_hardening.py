@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import httpx
 import pytest
@@ -188,3 +189,53 @@ def test_redirects_and_links_keep_the_root_path(settings: Settings) -> None:
         assert "/openarc/dashboard/static/dashboard.css" in form.text and EVIL not in form.text
         assert "path=/openarc/dashboard" in form.headers["set-cookie"].lower()
         sign_in(client, client.a.key, evil, prefix="/openarc")
+
+
+# ---------------------------------------------------------------------------- 4. framing, sniffing, referrers
+
+
+@pytest.mark.parametrize("path", ["/docs", "/dashboard/signin", "/dashboard/customers", "/dashboard/nowhere"])
+def test_pages_forbid_framing_and_sniffing_and_inline_code(client: Client, path: str) -> None:
+    answer = client.get(path)
+    headers = answer.headers
+    csp = {d.split()[0]: d.split()[1:] for d in headers["content-security-policy"].split(";") if d.strip()}
+    assert csp["default-src"] == ["'none'"] and csp["frame-ancestors"] == ["'none'"] and csp["base-uri"] == ["'none'"]
+    assert not any("'unsafe-inline'" in values or "*" in values for values in csp.values())
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] in ("no-referrer", "same-origin")
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def test_the_browser_loads_docs_and_dashboard_under_their_policy(live_server: LiveServer) -> None:
+    playwright = pytest.importorskip("playwright.sync_api")
+    assert Path("/usr/bin/chromium").exists(), "install Debian's chromium package"
+    key = live_server.merchant("csp-reader").key
+    refused: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+            page.on("pageerror", lambda e: refused.append(str(e)))
+            page.goto(f"{live_server.url}/docs")
+            page.fill("#key", key)
+            form = page.locator("form[data-method=GET][data-path='/v1/customers']")
+            form.locator("xpath=..").locator("summary").click()
+            form.locator("button").click()
+            form.locator("output").filter(has_text="200").wait_for(timeout=10_000)
+            assert page.url == f"{live_server.url}/docs"  # the form was run by the script, not submitted
+
+            page.goto(f"{live_server.url}/dashboard")
+            page.get_by_label("API key").fill(key)
+            page.get_by_role("button", name="Sign in").click()
+            page.get_by_role("heading", name="Customers", exact=True).wait_for()
+            page.goto(f"{live_server.url}/dashboard/customers/new")
+            page.get_by_role("button", name="Sign out").click()
+            page.get_by_role("heading", name="Sign in").wait_for()
+        finally:
+            browser.close()
+    assert refused == []
