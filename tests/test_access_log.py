@@ -7,6 +7,7 @@ import re
 import time
 
 import httpx
+import pytest
 
 from conftest import Client, LiveServer
 from factories import BANK_ACCOUNT_NUMBER, MASTERCARD, bank_account_body, card_form
@@ -86,3 +87,10 @@ def test_searches_do_not_put_customers_details_in_the_log(live_server: LiveServe
     logged = live_server.output()[before:]
     assert '"limit":"5"' in logged and '"email":"[redacted]"' in logged
     assert "jane.doe" not in logged and "Jane" not in logged
+
+
+def test_a_huge_path_is_logged_as_its_start_and_its_length(client: Client, capfd: pytest.CaptureFixture[str]) -> None:
+    client.get(f"/v1/customers/{'x' * 30_000}", headers=client.a.headers)
+    lines = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
+    path = next(e["path"] for e in lines if e.get("status") == 404)
+    assert path.startswith("/v1/customers/xxx") and path.endswith("...[28990 more characters]")

@@ -119,3 +119,36 @@ def test_wrong_keys_count_against_the_client_address(limited: Client) -> None:
     statuses = [limited.get("/v1/customers", headers={"Authorization": f"Bearer wrong-{i}"}).status_code
                 for i in range(4)]
     assert statuses == [401, 401, 401, 429]
+
+
+def test_hostile_ids_do_not_stay_in_memory(client: Client) -> None:
+    """The id decoder's cache kept any string it was given: 1,500 GETs of 30-KB ids and 100
+    PATCHes with 500-KB ``token_id`` values grew a worker by ~90 MiB for good."""
+    import gc
+    import tracemalloc
+
+    h = client.a.headers
+    customer = client.post("/v1/customers", json={"name": "Memory Check"}, headers=h).json()["data"]["id"]
+
+    def hostile(rounds: int, start: int) -> None:
+        for i in range(start, start + rounds):
+            client.get(f"/v1/customers/{i:08d}{'x' * 30_000}", headers=h)
+            client.get(f"/v1/charges/{i:08d}{'y' * 30_000}", headers=h)
+            if i % 15 == 0:
+                client.patch(f"/v1/customers/{customer}", json={"token_id": f"{i}{'z' * 500_000}"}, headers=h)
+
+    # Warm every path first: lazily built things are not a leak, and the URL parsers' own
+    # caches (urllib's and httpx's, 128 entries each) are full before anything is counted.
+    tracemalloc.start()  # before the warm-up, so that what it evicts later counts as freed
+    try:
+        hostile(150, 0)
+        gc.collect()
+        before = tracemalloc.take_snapshot()
+        hostile(300, 1000)
+        gc.collect()
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    # 600 ids of 30 KB and 20 token ids of 500 KB would be ~28 MB if any were kept.
+    assert grown < 2_000_000, f"{grown} bytes kept after hostile ids"

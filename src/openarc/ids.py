@@ -18,6 +18,8 @@ from hashids import Hashids, _reorder
 MIN_LENGTH = 16
 #: Longest string worth trying to decode; anything longer is not one of ours.
 MAX_LENGTH = 24
+#: Ids each codec remembers, both ways (at most MAX_LENGTH characters each: about 10 MB in all).
+CACHED_IDS = 65536
 #: Primary keys are signed 64-bit integers on every engine.
 MAX_KEY = 2**63
 
@@ -105,13 +107,20 @@ class IdCodec:
         salt = hmac.new(secret, b"ids:" + kind.encode(), hashlib.sha256).hexdigest()
         self.kind = kind
         self._hashids = SingleKeyHashids(salt, MIN_LENGTH, ALPHABETS[kind])
-        # Every response encodes ids and decoding re-encodes to verify: both are cached.
-        self.decode = lru_cache(maxsize=65536)(self._decode)
-        self.encode = lru_cache(maxsize=65536)(self._hashids.encode)
+        # Every response encodes ids and decoding re-encodes to verify: both are cached, by
+        # count and so by size too, since only strings that can be ids reach the decode cache.
+        self._decode_cached = lru_cache(maxsize=CACHED_IDS)(self._decode)
+        self.encode = lru_cache(maxsize=CACHED_IDS)(self._hashids.encode)
 
-    def _decode(self, public_id: str) -> int | None:
+    def decode(self, public_id: str) -> int | None:
+        """The key ``public_id`` stands for, or None.  A string that cannot be one of ours
+        (empty, or longer than any id issued) is refused before it is decoded or remembered:
+        a cache keyed by any string a client sends would keep 30-KB "ids" for good."""
         if not public_id or len(public_id) > MAX_LENGTH:
             return None
+        return self._decode_cached(public_id)
+
+    def _decode(self, public_id: str) -> int | None:
         keys = self._hashids.decode(public_id)
         # Only keys a database can hold: anything else (e.g. 2**63, forged) is unknown, not a crash.
         return keys[0] if len(keys) == 1 and 0 < keys[0] < MAX_KEY else None

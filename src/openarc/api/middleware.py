@@ -55,6 +55,17 @@ def new_request_id() -> str:
     return f"{random.getrandbits(128):032x}"
 
 
+#: Characters of a path a log line keeps (a 30-KB "id" is logged as its start and its length).
+LOGGED_PATH_CHARS = 1024
+
+
+def logged_path(path: str) -> str:
+    """``path`` redacted, and cut to ``LOGGED_PATH_CHARS`` (with how much more there was)."""
+    if len(path) <= LOGGED_PATH_CHARS:
+        return redact.text(path)
+    return f"{redact.text(path[:LOGGED_PATH_CHARS])}...[{len(path) - LOGGED_PATH_CHARS} more characters]"
+
+
 class RequestLogMiddleware:
     def __init__(self, app: ASGIApp, *, enabled: bool = True, write: Callable[[bytes], None] | None = None) -> None:
         self.app = app
@@ -98,7 +109,7 @@ class RequestLogMiddleware:
             "event": "request",
             "request_id": rid,
             "method": scope["method"],
-            "path": redact.text(scope["path"]),
+            "path": logged_path(scope["path"]),
             "status": status,
             "bytes": size,
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),

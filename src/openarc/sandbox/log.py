@@ -25,6 +25,7 @@ import orjson
 
 from openarc import redact
 from openarc.api.auth import account_for, bearer
+from openarc.api.middleware import logged_path
 from openarc.errors import Unauthenticated
 
 #: Entries kept per process, all merchants together.
@@ -234,7 +235,7 @@ class RequestLogMiddleware:
         return {
             "at": scope["app"].state.ctx.clock.now(),
             "method": scope["method"],
-            "path": redact.text(scope["path"]),
+            "path": logged_path(scope["path"]),
             "query": redact.body(dict(parse_qsl(query, keep_blank_values=True))),
             "request": {
                 "headers": request_headers,
