@@ -24,6 +24,14 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    """A time limit: a whole number of seconds, at least 1 (0 would refuse every client)."""
+    value = _int(env, name, default)
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1 (seconds), got {value}")
+    return value
+
+
 def _bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     raw = (env.get(name) or "").strip().lower()
     if raw == "":
@@ -75,6 +83,8 @@ class Settings:
     rate_limit: int = 60_000
     #: Seconds a client may take to send a request's headers, and may stay idle between requests.
     header_timeout_seconds: int = 10
+    #: Seconds a request's whole body may take to arrive (then 408, and the connection closes).
+    body_timeout_seconds: int = 30
     #: One JSON line per request on stderr (never keys, card or account numbers).
     access_log: bool = True
     #: The daily settlement cut-off, in minutes after 00:00 UTC: captured charges settle at
@@ -95,7 +105,8 @@ class Settings:
             sandbox=_bool(env, "OPENARC_SANDBOX"),
             idempotency_ttl_seconds=_int(env, "OPENARC_IDEMPOTENCY_TTL_SECONDS", cls.idempotency_ttl_seconds),
             rate_limit=_int(env, "OPENARC_RATE_LIMIT", cls.rate_limit),
-            header_timeout_seconds=_int(env, "OPENARC_HEADER_TIMEOUT_SECONDS", cls.header_timeout_seconds),
+            header_timeout_seconds=_seconds(env, "OPENARC_HEADER_TIMEOUT_SECONDS", cls.header_timeout_seconds),
+            body_timeout_seconds=_seconds(env, "OPENARC_BODY_TIMEOUT_SECONDS", cls.body_timeout_seconds),
             access_log=_bool(env, "OPENARC_ACCESS_LOG", cls.access_log),
             settlement_cutoff_minutes=_time_of_day(env, "OPENARC_SETTLEMENT_CUTOFF", cls.settlement_cutoff_minutes),
         )

@@ -4,6 +4,7 @@
     ├── Unauthenticated   missing, unknown or revoked API key
     ├── NotFound          no such object for this merchant (another merchant's objects included)
     ├── BadRequest        a request that cannot be understood (malformed id, bad include…)
+    │   └── RequestTimeout  its body did not arrive in time
     ├── Invalid           field-level validation failures: {field: [message, …]}
     ├── Conflict          a business rule refused the request (used token, over-refund…)
     ├── Declined          the card's issuer declined a charge; ``data`` says how (the charge is kept)
@@ -43,6 +44,11 @@ class NotFound(OpenArcError):
 
 class BadRequest(OpenArcError):
     pass
+
+
+class RequestTimeout(BadRequest):
+    """The client took too long to send the request's body (a bad request wherever no
+    front door says more)."""
 
 
 class Conflict(OpenArcError):

@@ -19,6 +19,7 @@ from openarc.api.front import Front, Shortcut
 from openarc.api.idempotency import IdempotencyMiddleware
 from openarc.api.middleware import RateLimitMiddleware, RequestLogMiddleware
 from openarc.api.routes import ach_charges, bank_accounts, cards, charges, customers, tokens
+from openarc.api.timeouts import BodyTimeoutMiddleware
 from openarc.clock import Clock
 from openarc.config import Settings
 from openarc.context import build_context
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         from openarc import sandbox  # only a sandbox server pays for it
 
         chain = sandbox.install(app, chain)
+    chain = BodyTimeoutMiddleware(chain, seconds=settings.body_timeout_seconds)  # outermost: bounds every reader
     return Front(app, chain)
 
 

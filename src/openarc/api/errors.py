@@ -20,6 +20,7 @@ from openarc import errors
 STATUS: dict[type[errors.OpenArcError], int] = {
     errors.Unauthenticated: 401,
     errors.BadRequest: 400,
+    errors.RequestTimeout: 408,
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.TooLarge: 413,
@@ -59,6 +60,9 @@ def from_error(exc: errors.OpenArcError) -> Response:
     if isinstance(exc, errors.Declined):
         # ``data`` stays an object: the Python SDK reads ``data.message`` from every error body.
         return json_response(error_body(422, exc.message, data=exc.data), 422)
+    if isinstance(exc, errors.RequestTimeout):
+        # The rest of the body may still be on its way: the connection cannot carry another request.
+        return json_response(error_body(408, exc.message), 408, {"Connection": "close"})
     if isinstance(exc, errors.TooManyRequests):
         return json_response(error_body(429, exc.message), 429, {"Retry-After": str(exc.retry_after)})
     return json_response(error_body(status, exc.message), status)

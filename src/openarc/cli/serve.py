@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     os.environ["OPENARC_DATABASE_URL"] = settings.database_url
     os.environ["OPENARC_SANDBOX"] = "1" if settings.sandbox else "0"
     from granian import Granian
-    from granian.constants import Interfaces, Loops
+    from granian.constants import HTTPModes, Interfaces, Loops
     from granian.http import HTTP1Settings
 
     Granian(
@@ -76,7 +76,11 @@ def run(args: argparse.Namespace) -> int:
         log_access=False,
         # A client gets header_timeout_seconds to send a request's headers, and a kept-alive
         # connection is closed after that long idle: slow or silent clients cannot hold
-        # connections (and so other clients) hostage.  Bodies are bounded by max_body_bytes.
+        # connections (and so other clients) hostage.  HTTP/1.1 only: in the default "auto"
+        # mode granian first waits, with no time limit, for bytes telling HTTP/1.1 from
+        # HTTP/2, so a connection that sent nothing stayed open for ever.  Bodies are bounded
+        # by max_body_bytes, and in time by api.timeouts (body_timeout_seconds).
+        http=HTTPModes.http1,
         http1_settings=HTTP1Settings(header_read_timeout=settings.header_timeout_seconds * 1000, keep_alive=True),
     ).serve()
     return 0
