@@ -380,6 +380,23 @@ def test_another_merchants_ids_are_404_and_stay_as_they_were(client: Client, res
 # ---------------------------------------------------------------------------- 422
 
 
+@pytest.mark.parametrize("resource", having(lambda r: r.list_path and r.list_reads_body))
+def test_a_list_parameter_of_the_wrong_type_is_422_naming_it(client: Client, resource: Resource) -> None:
+    """``{"email": ["x"]}`` or ``{"name": {"$ne": null}}`` as a list's JSON body used to be
+    dropped, answering the whole list.  Every parameter the list publishes is checked."""
+    assert resource.list_path is not None
+    resource.create(client, client.a)
+    published = client.get("/openapi.json").json()["paths"][resource.list_path]["get"]["parameters"]
+    names = [p["name"] for p in published]
+    assert {"limit", "page"} <= set(names)
+    for name in names:
+        for value in (["x"], {"$ne": None}, True):
+            r = client.request("GET", resource.list_path, json={name: value}, headers=client.a.headers)
+            assert r.status_code == 422, (name, value, r.text)
+            assert r.json()["errors"] == {name: [f"The {name} field must be a string."]}, (name, value)
+
+
+
 @pytest.mark.parametrize("form", [False, True], ids=["json", "form"])
 @pytest.mark.parametrize("resource", having(lambda r: r.invalid))
 def test_an_invalid_field_is_422_naming_it(client: Client, resource: Resource, form: bool) -> None:

@@ -29,7 +29,7 @@ the rate limiter answers it, not the handler.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -39,7 +39,7 @@ from starlette.routing import Route
 
 from openarc.api import bodies, render
 from openarc.context import AppContext
-from openarc.errors import BadRequest, NotFound
+from openarc.errors import BadRequest, Invalid, NotFound
 from openarc.ids import IdCodec, looks_numeric
 from openarc.services import paging
 from openarc.services import validation as v
@@ -151,9 +151,27 @@ class ListRequest:
     number: int
 
 
-async def list_request(request: Request, available: Sequence[str]) -> ListRequest:
+#: What every list reads besides its filters.
+LIST_PARAMETERS = ("limit", "page", "include")
+
+
+async def list_parameters(request: Request, filters: Iterable[str]) -> dict[str, object]:
+    """A list request's parameters, the query's and a body's (which win, as Laravel reads
+    input from both).  Each one the list reads is a string or a number when
+    given: ``{"email": ["x"]}`` or ``{"name": {"$ne": null}}`` is a 422 naming it, not a
+    filter silently dropped (which answered the whole list)."""
     ctx = ctx_of(request)
     query = {**request.query_params, **await bodies.form_or_json(request, ctx.settings.max_body_bytes)}
+    wrong = {name: [f"The {name} field must be a string."]
+             for name in (*LIST_PARAMETERS, *filters) if isinstance(query.get(name), (list, dict, bool))}
+    if wrong:
+        raise Invalid(wrong)
+    return query
+
+
+async def list_request(request: Request, available: Sequence[str], filters: Iterable[str]) -> ListRequest:
+    ctx = ctx_of(request)
+    query = await list_parameters(request, filters)
     per_page, number = paging.window(query.get("limit"), query.get("page"),
                                      default_limit=ctx.settings.default_page_size,
                                      max_limit=ctx.settings.max_page_size)

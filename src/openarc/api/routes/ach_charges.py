@@ -112,7 +112,7 @@ async def retrieve(request: Request) -> Response:
 async def list_(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
-    asked = await list_request(request, render.ACH_INCLUDES_ACCEPTED)
+    asked = await list_request(request, render.ACH_INCLUDES_ACCEPTED, ("customer_id", "status"))
     now = ctx.clock.now()
     result = await ctx.query(ach_charges.page_of(
         account.id, customer_id=reference(ctx.ids.customer, asked.query, "customer_id"), filters=asked.query,

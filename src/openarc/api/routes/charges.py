@@ -80,6 +80,7 @@ _FILTERS: list[dict[str, object]] = [
     {"name": "to_date", "in": "query", "schema": {"anyOf": [{"type": "string", "format": "date"}, {"const": ""}]},
      "description": "OpenArc extension: created on or before this UTC day (YYYY-MM-DD)"},
 ]
+_FILTER_NAMES = tuple(str(p["name"]) for p in _FILTERS)
 
 
 def _one(data: dict[str, object]) -> dict[str, object]:
@@ -143,7 +144,7 @@ async def retrieve(request: Request) -> Response:
 async def list_(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
-    asked = await list_request(request, render.CHARGE_INCLUDES_ACCEPTED)
+    asked = await list_request(request, render.CHARGE_INCLUDES_ACCEPTED, _FILTER_NAMES)
     now = ctx.clock.now()
     result = await ctx.query(charges.page_of(
         account.id, customer_id=reference(ctx.ids.customer, asked.query, "customer_id"), filters=asked.query,

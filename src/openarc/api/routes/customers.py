@@ -11,7 +11,18 @@ from openarc.api import bodies, render
 from openarc.api.auth import account_of
 from openarc.api.errors import json_response
 from openarc.api.openapi import PAGING, exact_match, include
-from openarc.api.routes import BODY_ERRORS, ID_ERRORS, Body, Ok, ctx_of, key_of, operation, reference, resource
+from openarc.api.routes import (
+    BODY_ERRORS,
+    ID_ERRORS,
+    Body,
+    Ok,
+    ctx_of,
+    key_of,
+    list_parameters,
+    operation,
+    reference,
+    resource,
+)
 from openarc.context import AppContext
 from openarc.services import customers
 
@@ -67,7 +78,7 @@ async def list_(request: Request) -> Response:
     account = await account_of(request)
     # Laravel reads input from the query and the body alike, and one Go client sends
     # page/limit as a JSON body on this GET (spec §4.3); the body wins, as in Laravel.
-    query = {**request.query_params, **await bodies.form_or_json(request, ctx.settings.max_body_bytes)}
+    query = await list_parameters(request, customers.FILTERS)
     extra = render.includes(query.get("include"))
     result = await ctx.query(customers.page_of(
         account.id,
