@@ -166,6 +166,45 @@ def test_the_sandbox_bounds_bodies_too(sandbox_server: LiveServer, path: str) ->
     _assert_payarc_408(received)
 
 
+# ----------------------------------------------------------------- truncated bodies, disconnects
+
+
+@pytest.mark.parametrize("path", ["/v1/customers", "/v1/charges", "/v1/customers/idempotent"])
+def test_a_client_gone_mid_body_is_a_400_in_the_log_never_a_500(server: LiveServer, path: str) -> None:
+    key = ""
+    if path.endswith("/idempotent"):
+        path, key = "/v1/customers", uuid.uuid4().hex
+    rid = f"gone-{uuid.uuid4().hex}"
+    with _connect(server) as sock:
+        sock.sendall(_head(server, path, 100, request_id=rid, idempotency_key=key) + b'{"name": "a')
+        time.sleep(0.2)
+    lines = _logged(server, rid)
+    assert [line["status"] for line in lines if line["event"] == "request"] == [400]
+    assert not [line for line in lines if line["event"] == "error"], lines
+
+
+@pytest.mark.parametrize("path", ["/v1/customers", "/_openarc/clock/advance"])
+def test_a_client_gone_mid_body_in_the_sandbox_is_a_400(sandbox_server: LiveServer, path: str) -> None:
+    rid = f"gone-{uuid.uuid4().hex}"
+    with _connect(sandbox_server) as sock:
+        sock.sendall(_head(sandbox_server, path, 100, request_id=rid) + b'{"seconds": 1')
+        time.sleep(0.2)
+    lines = _logged(sandbox_server, rid)
+    assert [line["status"] for line in lines if line["event"] == "request"] == [400]
+    assert not [line for line in lines if line["event"] == "error"], lines
+
+
+def test_a_body_cut_short_by_a_half_close_answers_400_in_payarc_shape(server: LiveServer) -> None:
+    with _connect(server) as sock:
+        sock.sendall(_head(server, "/v1/charges", 100) + b'{"amount": 1')
+        sock.shutdown(socket.SHUT_WR)  # "that is all": ten bytes of the hundred declared
+        received, closed = _until_closed(sock, BOUND)
+    assert closed
+    status, _, body = _answer(received)
+    assert status == 400
+    assert isinstance(body, dict) and body["status"] == "error" and body["status_code"] == 400
+
+
 # ------------------------------------------------------------------------------ the setting
 
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterable
 from urllib.parse import unquote_to_bytes
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from openarc.api.headers import header
 from openarc.errors import BadRequest, TooLarge, UnsupportedMediaType
@@ -19,6 +19,7 @@ from openarc.errors import BadRequest, TooLarge, UnsupportedMediaType
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 MAX_FORM_FIELDS = 1000
+GONE = "The client went away before sending the whole body."
 
 
 async def read(request: Request, limit: int) -> bytes:
@@ -30,14 +31,22 @@ async def read(request: Request, limit: int) -> bytes:
 
 
 async def collect(chunks: AsyncIterable[bytes], limit: int) -> bytes:
-    """A body's chunks joined, refusing (413) as soon as they pass ``limit`` bytes."""
+    """A body's chunks joined, refusing (413) as soon as they pass ``limit`` bytes.
+
+    A client that goes away before the end of its body (it closed, or sent fewer bytes than
+    its ``Content-Length`` and stopped writing) made a bad request: a 400 (which it may never
+    read) and an access-log line, not Starlette's ``ClientDisconnect`` as an unexpected 500
+    with a traceback.  Every body OpenArc's API and sandbox read comes through here."""
     parts: list[bytes] = []
     size = 0
-    async for chunk in chunks:
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"The request body is larger than {limit} bytes.")
-        parts.append(chunk)
+    try:
+        async for chunk in chunks:
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(f"The request body is larger than {limit} bytes.")
+            parts.append(chunk)
+    except ClientDisconnect:
+        raise BadRequest(GONE) from None
     return b"".join(parts)
 
 
