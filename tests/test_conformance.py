@@ -393,7 +393,7 @@ def test_a_list_parameter_of_the_wrong_type_is_422_naming_it(client: Client, res
         for value in (["x"], {"$ne": None}, True):
             r = client.request("GET", resource.list_path, json={name: value}, headers=client.a.headers)
             assert r.status_code == 422, (name, value, r.text)
-            assert r.json()["errors"] == {name: [f"The {name} field must be a string."]}, (name, value)
+            assert list(r.json()["errors"]) == [name], (name, value, r.text)
 
 
 

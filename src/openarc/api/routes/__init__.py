@@ -151,8 +151,8 @@ class ListRequest:
     number: int
 
 
-#: What every list reads besides its filters.
-LIST_PARAMETERS = ("limit", "page", "include")
+#: What every list reads besides its filters and paging (``paging.window`` checks ``limit`` and ``page``).
+LIST_PARAMETERS = ("include",)
 
 
 async def list_parameters(request: Request, filters: Iterable[str]) -> dict[str, object]:
