@@ -28,6 +28,7 @@ from sqlalchemy import text
 from conftest import Client, LiveServer
 from openarc.api.app import create_app
 from openarc.config import Settings
+from openarc.services import accounts
 
 COOKIE = "openarc_dashboard"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -78,6 +79,91 @@ def sandbox(settings: Settings) -> Iterator[Client]:
         c.a = c.merchant("merchant-a")
         c.b = c.merchant("merchant-b")
         yield c
+
+
+# ---------------------------------------------------------------------------- 1. sessions live on the server
+
+
+def test_a_cookie_copied_before_sign_out_is_refused_after_it(client: Client) -> None:
+    token = sign_in(client, client.a.key)
+    copied = client.cookies[COOKIE]
+    out = client.post("/dashboard/signout", data={"csrf_token": token}, follow_redirects=False)
+    assert out.status_code == 303
+
+    client.cookies.clear()
+    replayed = {"Cookie": f"{COOKIE}={copied}"}
+    page = client.get("/dashboard/customers", headers=replayed, follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"].startswith("/dashboard/signin")
+    # The copied CSRF token with it changes nothing either.
+    post = client.post("/dashboard/customers", headers=replayed, follow_redirects=False,
+                       data={"csrf_token": token, "name": "After Sign Out"})
+    assert post.status_code in (303, 403) and "/dashboard/signin" in post.headers.get("location", "/dashboard/signin")
+    assert customers_named(client, "After Sign Out") == []
+
+
+def test_the_database_keeps_a_hash_of_the_session_token_and_sign_out_deletes_it(client: Client) -> None:
+    before = client.get("/dashboard/signin")
+    planted = client.cookies[COOKIE]
+    token = sign_in(client, client.a.key)
+    cookie = client.cookies[COOKIE]
+    # A fresh token at sign-in: the cookie from before it (say, planted) is not the session's.
+    assert cookie != planted and before.status_code == 200
+    secret = str(signed_payload(cookie)["n"])
+    assert secret != signed_payload(planted)["n"]
+    # The cookie holds neither the key nor the key's digest.
+    assert client.a.key not in json.dumps(signed_payload(cookie))
+
+    (row,) = session_rows(client)
+    ctx = client.app.state.ctx
+    assert row["account_id"] == accounts.account_named(ctx.db, "merchant-a").id
+    assert all(secret not in str(value) for value in row.values())  # a leaked table is no cookie
+    assert row["expires_at"] > row["created_at"]
+
+    client.post("/dashboard/signout", data={"csrf_token": token}, follow_redirects=False)
+    assert session_rows(client) == []
+
+
+def test_each_sign_in_is_its_own_session(client: Client) -> None:
+    sign_in(client, client.a.key)
+    first = client.cookies[COOKIE]
+    client.cookies.clear()
+    token = sign_in(client, client.a.key)
+    assert client.cookies[COOKIE] != first and len(session_rows(client)) == 2
+    client.post("/dashboard/signout", data={"csrf_token": token}, follow_redirects=False)
+    # Signing out of one leaves the other (another browser) signed in.
+    client.cookies.clear()
+    assert client.get("/dashboard/customers", headers={"Cookie": f"{COOKIE}={first}"},
+                      follow_redirects=False).status_code == 200
+
+
+def test_revoking_the_key_ends_its_sessions_at_once(client: Client) -> None:
+    sign_in(client, client.a.key)
+    ctx = client.app.state.ctx
+    accounts.revoke(ctx.db, ctx.secrets.api_keys, client.a.key, now=ctx.clock.now())
+    page = client.get("/dashboard/customers", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/dashboard/signin?notice=ended"
+
+
+def test_an_expired_session_is_refused_and_swept_at_the_next_sign_in(client: Client) -> None:
+    sign_in(client, client.a.key)
+    stale = client.cookies[COOKIE]
+    with client.app.state.ctx.db.write() as conn:
+        conn.execute(text("UPDATE dashboard_sessions SET created_at = 0, expires_at = 1"))
+    page = client.get("/dashboard/customers", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/dashboard/signin?notice=ended"
+
+    client.cookies.clear()
+    sign_in(client, client.b.key)  # anyone's sign-in sweeps what has expired
+    assert [row["expires_at"] > 1 for row in session_rows(client)] == [True]
+    client.cookies.clear()
+    assert client.get("/dashboard/customers", headers={"Cookie": f"{COOKIE}={stale}"},
+                      follow_redirects=False).status_code == 303
+
+
+def test_a_sandbox_reset_keeps_the_merchant_signed_in(sandbox: Client) -> None:
+    sign_in(sandbox, sandbox.a.key)
+    assert sandbox.post("/_openarc/reset", headers=sandbox.a.headers).status_code == 200
+    assert sandbox.get("/dashboard/customers", follow_redirects=False).status_code == 200
 
 
 # ---------------------------------------------------------------------------- 2. bodies cut short or malformed

@@ -1,7 +1,7 @@
 """The merchant dashboard: server-rendered pages over the services, mounted at ``/dashboard``.
 
-Signed in with an API key; the session is a signed, HttpOnly, SameSite=Strict cookie
-that the ``/v1`` API never reads.  Every asset is served from this package.
+Signed in with an API key; the session is kept on the server and named by a signed,
+HttpOnly, SameSite=Strict cookie that the ``/v1`` API never reads.  Every asset is served from this package.
 """
 
 from __future__ import annotations

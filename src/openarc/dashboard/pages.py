@@ -2,9 +2,9 @@
 named after what they show (``signin``, ``customers``, ``charges``).
 
 Each handler is wrapped by ``page``, which reads the session, refuses a POST without
-a valid CSRF token (403) before anything else happens, resolves the merchant from the
-session on every request (a revoked key ends the session), and turns ``errors.*``
-into HTML error pages.  The ``/v1`` API knows nothing of any of this: it reads only
+a valid CSRF token (403) before anything else happens (a form cut short is a 400),
+resolves the merchant from the server's session on every request (signed out, expired
+or its key revoked: it has ended), and turns ``errors.*`` into HTML error pages.  The ``/v1`` API knows nothing of any of this: it reads only
 ``Authorization: Bearer``.  A handler parses, makes one service call and renders.
 """
 
@@ -26,9 +26,10 @@ from starlette.templating import Jinja2Templates
 from openarc import errors
 from openarc.context import AppContext
 from openarc.dashboard import forms
+from openarc.dashboard import session as cookie
 from openarc.dashboard.session import Session, Sessions
 from openarc.dashboard.urls import path_for
-from openarc.services import accounts
+from openarc.services import sessions
 from openarc.services.accounts import Account
 from openarc.services.installation import Secrets
 
@@ -166,12 +167,12 @@ async def _run(view: View, handler: Handler, signed_in: bool) -> Response:
                     "try again.",
                 )
         if signed_in:
-            if view.session is None or view.session.digest is None:
+            if view.session is None or not view.session.signed_in:
                 return view.redirect("dashboard:signin", _next(view.request))
             try:
                 view.account = await view.ctx.call(
-                    accounts.account_of_digest, view.ctx.db, view.session.digest, now=view.ctx.clock.now())
-            except errors.Unauthenticated:  # the key was revoked since sign-in
+                    sessions.resume, view.ctx.db, view.session.nonce, now=cookie.now(), used_at=view.ctx.clock.now())
+            except errors.Unauthenticated:  # signed out (a copied cookie), expired, or the key was revoked
                 response = view.redirect("dashboard:signin", {"notice": "ended"})
                 view.sessions.clear(view.request, response)
                 return response

@@ -2,9 +2,11 @@
 
 The cookie is signed (itsdangerous, under a key derived from the installation secret),
 ``HttpOnly`` (no script can read it), ``SameSite=Strict`` (no other site's page can make
-the browser send it) and scoped to ``/dashboard``.  It holds a random nonce and, once
-signed in, the digest of the API key used (a stolen cookie is not an API key, and revoking
-the key ends the session: ``services.accounts.account_of_digest`` checks it on every request).
+the browser send it) and scoped to ``/dashboard``.  It holds a random nonce; once signed in,
+the nonce is the token of a session kept on the server (``services.sessions``: the database
+has only its hash).  Every request looks that session up with the API key it was made with,
+so signing out, revoking the key or the expiry ends it at once, copies of the cookie included.
+A stolen cookie is not an API key, and holds nothing of one.
 
 Every form carries ``csrf_token`` = HMAC(nonce) under a second derived key; a POST whose
 token does not match the cookie's nonce is refused.  Signing in replaces the nonce, so a
@@ -16,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -23,21 +26,28 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from openarc.dashboard.urls import path_for
+from openarc.services.sessions import LIFETIME
 
 COOKIE = "openarc_dashboard"
-#: A session ends this long after sign-in whatever happens (and at once when its key is revoked).
-MAX_AGE = 8 * 60 * 60
+#: The cookie's signature expires with the session it names (which the server also ends then).
+MAX_AGE = LIFETIME
 
 
 @dataclass(frozen=True, slots=True)
 class Session:
+    #: Random; once signed in, the token of the server's session (``services.sessions``).
     nonce: str
-    #: Digest of the API key the merchant signed in with; None before sign-in.
-    digest: str | None = None
+    signed_in: bool = False
 
     @classmethod
-    def new(cls, digest: str | None = None) -> Session:
-        return cls(secrets.token_urlsafe(24), digest)
+    def new(cls) -> Session:
+        """A signed-out nonce: what the sign-in form's CSRF token is made from."""
+        return cls(secrets.token_urlsafe(24))
+
+
+def now() -> int:
+    """What sessions are timed by: the wall clock, not the sandbox's movable one."""
+    return int(time.time())
 
 
 class Sessions:
@@ -55,13 +65,12 @@ class Sessions:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("n"), str):
             return None
-        digest = data.get("d")
-        return Session(data["n"], digest if isinstance(digest, str) else None)
+        return Session(data["n"], data.get("s") is True)
 
     def write(self, request: Request, response: Response, session: Session) -> None:
         response.set_cookie(
             COOKIE,
-            self._serializer.dumps({"n": session.nonce, "d": session.digest}),
+            self._serializer.dumps({"n": session.nonce, "s": True} if session.signed_in else {"n": session.nonce}),
             path=_path(request),
             httponly=True,
             samesite="strict",

@@ -5,9 +5,10 @@ from __future__ import annotations
 from starlette.responses import RedirectResponse, Response
 
 from openarc import errors
+from openarc.dashboard import session as cookie
 from openarc.dashboard.pages import View, page, safe_next
 from openarc.dashboard.session import Session
-from openarc.services import accounts
+from openarc.services import sessions
 
 
 @page(signed_in=False)
@@ -17,13 +18,14 @@ async def index(view: View) -> Response:
 
 @page(signed_in=False)
 async def signin_form(view: View) -> Response:
-    if view.session is not None and view.session.digest is not None:
+    if view.session is not None and view.session.signed_in:
         try:
-            await view.ctx.call(accounts.account_of_digest, view.ctx.db, view.session.digest, now=view.ctx.clock.now())
+            await view.ctx.call(sessions.resume, view.ctx.db, view.session.nonce, now=cookie.now(),
+                                used_at=view.ctx.clock.now())
             return view.redirect("dashboard:customers")
         except errors.Unauthenticated:
             pass
-    fresh = view.session is None or view.session.digest is not None
+    fresh = view.session is None or view.session.signed_in
     if fresh:  # a signed-out nonce for the sign-in form's CSRF token
         view.session = Session.new()
     response = view.render("signin.html", next=view.request.query_params.get("next", ""))
@@ -35,10 +37,11 @@ async def signin_form(view: View) -> Response:
 
 @page(signed_in=False)
 async def signin(view: View) -> Response:
+    had = view.session.nonce if view.session is not None and view.session.signed_in else None
     try:
-        _account, digest = await view.ctx.call(
-            accounts.sign_in, view.ctx.db, view.ctx.secrets.api_keys, view.form.get("api_key", ""),
-            now=view.ctx.clock.now(),
+        _account, token = await view.ctx.call(
+            sessions.start, view.ctx.db, view.ctx.secrets.api_keys, view.form.get("api_key", ""),
+            now=cookie.now(), used_at=view.ctx.clock.now(), replacing=had,
         )
     except errors.Unauthenticated:
         return view.render(
@@ -47,12 +50,15 @@ async def signin(view: View) -> Response:
         )
     target = safe_next(view, view.form.get("next", ""))
     response = RedirectResponse(target or view.url("dashboard:customers"), status_code=303)
-    view.sessions.write(view.request, response, Session.new(digest))  # a new nonce: no session fixation
+    # A new token, made by the server at sign-in: a cookie planted before it is no session.
+    view.sessions.write(view.request, response, Session(token, signed_in=True))
     return response
 
 
 @page(signed_in=False)
 async def signout(view: View) -> Response:
+    if view.session is not None and view.session.signed_in:  # ended on the server: copies of the cookie too
+        await view.ctx.call(sessions.end, view.ctx.db, view.session.nonce)
     response = view.redirect("dashboard:signin", {"notice": "signed_out"})
     view.sessions.clear(view.request, response)
     return response

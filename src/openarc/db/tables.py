@@ -299,6 +299,20 @@ idempotency_keys = Table(
     sqlite_autoincrement=True,
 )
 
+# Dashboard sessions (services/sessions.py): a row per sign-in, deleted at sign-out.  The
+# browser's token is kept only as its SHA-256; the key signed in with is checked with it on
+# every request (a revoked key ends the session).  Not a merchant's data: a sandbox reset keeps it.
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("account_id", Key, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("api_key_id", Key, ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_dashboard_sessions_expires_at", "expires_at"),
+)
+
 
 def inserted_id(result: CursorResult[Any]) -> int:
     """The primary key an INSERT of one row gave it."""

@@ -11,7 +11,8 @@ from openarc.db.tables import accounts, api_keys, metadata
 #: What a reset deletes: every table that holds a merchant's data (it has an ``account_id``),
 #: dependents first, except the merchant's keys.  A new resource's table is included by
 #: having the column, not by being listed here.
-RESET_TABLES = [t for t in reversed(metadata.sorted_tables) if "account_id" in t.c and t is not api_keys]
+RESET_TABLES = [t for t in reversed(metadata.sorted_tables)  # nor its dashboard sessions: a reset signs no one out
+                if "account_id" in t.c and t is not api_keys and t.name != "dashboard_sessions"]
 
 
 def reset(db: Database, account_id: int) -> dict[str, int]:
