@@ -80,12 +80,11 @@ def test_the_request_log_shows_what_was_sent_without_secrets(sandbox: Client) ->
     # Request ids and timestamps are digit runs that may hold the CVV's digits by chance: look for it
     # as a value of its own.
     assert re.search(rf"(?<![0-9A-Za-z]){CVV}(?![0-9A-Za-z])", text) is None
-    # Newest first; merchant b's request is not in a's log, the keyless 401 is.
+    # Newest first; neither merchant b's request nor the keyless 401 is in a's log.
     assert [(e["method"], e["path"], e["response"]["status"]) for e in log] == [
-        ("GET", "/v1/customers", 401), ("POST", "/v1/customers", 201),
-        ("POST", "/v1/tokens", 422), ("POST", "/v1/tokens", 201),
+        ("POST", "/v1/customers", 201), ("POST", "/v1/tokens", 422), ("POST", "/v1/tokens", 201),
     ]
-    form_token, json_token = log[3], log[2]
+    form_token, json_token = log[2], log[1]
     assert form_token["request"]["body"]["card_number"] == "[redacted]"
     assert form_token["request"]["body"]["cvv"] == "[redacted]"
     assert form_token["request"]["body"]["card_source"] == "INTERNET"
@@ -93,7 +92,7 @@ def test_the_request_log_shows_what_was_sent_without_secrets(sandbox: Client) ->
     assert form_token["response"]["body"]["data"]["card"]["data"]["last4digit"] == "5439"
     assert json_token["request"]["body"]["exp_month"] == 13
     assert "exp_month" in json_token["response"]["body"]["errors"]
-    assert log[1]["request"]["body"] == {"name": "John Smith", "note": "card [redacted]"}
+    assert log[0]["request"]["body"] == {"name": "John Smith", "note": "card [redacted]"}
 
     assert len(sandbox.get("/_openarc/requests?limit=2", headers=a).json()["data"]) == 2
     assert sandbox.delete("/_openarc/requests", headers=a).status_code == 204
@@ -126,6 +125,54 @@ def test_the_clock_drives_timestamps_readable_texts_and_token_expiry(sandbox: Cl
     back = sandbox.post("/_openarc/clock/reset", headers=a).json()["data"]
     assert back["frozen"] is False and back["offset"] == 0 and back["now"] > FROZEN_AT + 86_400 * 365
     assert sandbox.get("/_openarc/clock", headers=a).json()["data"]["frozen"] is False
+
+
+def test_every_control_acts_on_the_calling_merchant_only(sandbox: Client) -> None:
+    """The clock, the request log and reset were shared: one merchant's freeze or advance
+    expired another's tokens and settled its charges, one merchant's reset unfroze another's
+    clock, keyless requests were shown to every merchant and one DELETE wiped them for all."""
+    a, b = sandbox.a.headers, sandbox.b.headers
+    token_b = sandbox.post("/v1/tokens", headers=b, data=card_form(cvv=CVV)).json()["data"]["id"]
+    customer_b = sandbox.post("/v1/customers", headers=b, json={"name": "Bee Customer"}).json()["data"]["id"]
+    frozen_b = sandbox.post("/_openarc/clock/freeze", headers=b).json()["data"]["now"]
+
+    # a moves its clock a year on: b's time, tokens and charges are not a's business.
+    moved = sandbox.post("/_openarc/clock/advance", headers=a, json={"seconds": 365 * 86_400}).json()["data"]
+    assert moved["now"] >= frozen_b + 365 * 86_400
+    assert sandbox.get("/_openarc/clock", headers=b).json()["data"] == {"now": frozen_b, "frozen": True, "offset": 0}
+    assert sandbox.patch(f"/v1/customers/{customer_b}", headers=b, data={"token_id": token_b}).status_code == 200
+    created_a = sandbox.post("/v1/customers", headers=a, json={"name": "Ann Customer"}).json()["data"]
+    assert created_a["created_at"] == pytest.approx(moved["now"], abs=5)
+
+    # a's reset leaves b's clock frozen; a's request log and DELETE are a's alone.
+    sandbox.get("/v1/customers", headers={"Authorization": "Bearer oa_sk_mistyped"})
+    assert sandbox.post("/_openarc/reset", headers=a).json()["data"]["clock"]["frozen"] is False
+    assert sandbox.get("/_openarc/clock", headers=b).json()["data"]["frozen"] is True
+    assert sandbox.delete("/_openarc/requests", headers=a).status_code == 204
+    b_log = sandbox.get("/_openarc/requests", headers=b).json()["data"]
+    assert [(e["method"], e["path"]) for e in b_log] == [
+        ("PATCH", f"/v1/customers/{customer_b}"), ("POST", "/v1/customers"), ("POST", "/v1/tokens")]
+
+
+def test_clock_times_are_bounded_to_dates_the_api_can_show(sandbox: Client) -> None:
+    """``at`` up to 2**53 was accepted: past year 9999 tokens answered 500, and dashboard pages
+    of customers created then stayed broken after the clock was reset."""
+    from openarc.clock import LATEST
+
+    a = sandbox.a.headers
+    for path, body, field in [("/_openarc/clock/freeze", {"at": 2**53}, "at"),
+                              ("/_openarc/clock/freeze", {"at": LATEST + 1}, "at"),
+                              ("/_openarc/clock/advance", {"seconds": LATEST}, "seconds"),
+                              ("/_openarc/clock/advance", {"seconds": -(2**40)}, "seconds")]:
+        r = sandbox.post(path, headers=a, json=body)
+        assert r.status_code == 422 and list(r.json()["errors"]) == [field], (path, body, r.text)
+    assert sandbox.post("/_openarc/clock/freeze", headers=a, json={"at": LATEST}).status_code == 200
+    token = sandbox.post("/v1/tokens", headers=a, data=card_form(exp_year="9999", cvv=CVV))
+    assert token.status_code in (201, 409), token.text  # a card that expired long ago, or a token: never a 500
+    customer = sandbox.post("/v1/customers", headers=a, json={"name": "Far Future"})
+    assert customer.status_code == 201
+    sandbox.post("/_openarc/clock/reset", headers=a)
+    assert sandbox.get(f"/v1/customers/{customer.json()['data']['id']}", headers=a).status_code == 200
 
 
 def test_a_reset_also_puts_the_clock_back(sandbox: Client) -> None:

@@ -57,8 +57,8 @@ class IdempotencyMiddleware:
         token = bearer(headers.get("authorization"))
         if token is None:
             raise errors.Unauthenticated()
-        now = ctx.clock.now()
         account = await account_for(ctx, token)
+        now = ctx.clock.now(account.id)
         key = service.validate_key(raw_key)
         body = await bodies.collect(_chunks(receive), ctx.settings.max_body_bytes)
         path = scope["path"]  # the query string goes into the hash only (it may carry anything)
@@ -96,7 +96,7 @@ class IdempotencyMiddleware:
         if status >= 500 or status in NOT_REPLAYED:
             await ctx.call(service.release, ctx.db, outcome)
         else:
-            await ctx.call(service.complete, ctx.db, outcome, status, content, now=ctx.clock.now())
+            await ctx.call(service.complete, ctx.db, outcome, status, content, now=ctx.clock.now(account.id))
         await send(start)
         await send({"type": "http.response.body", "body": content, "more_body": False})
 

@@ -3,7 +3,7 @@
 ``install(app, chain)`` adds the ``/_openarc/`` routes (reset, request log, clock) to
 the Starlette app and wraps the request chain in the request-log middleware.  Both keep
 state in the process (the log, the clock), so a sandbox server runs one worker.  Never enable it in production: any merchant key
-can wipe that merchant's data and move the clock every merchant sees.
+can wipe that merchant's data and move its clock.
 """
 
 from __future__ import annotations

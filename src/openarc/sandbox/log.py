@@ -1,7 +1,7 @@
 """The sandbox request log: the last requests and responses, redacted, per merchant.
 
 It answers "what did my code actually send?" in tests.  It lives in the memory of
-one process (the sandbox runs one worker), holds at most ``size`` entries, and
+one process (the sandbox runs one worker), holds at most ``size`` entries per merchant, and
 never holds a card number, CVV, bank account number or API key: every body,
 header and query string goes through ``openarc.redact`` before it is kept.
 
@@ -11,24 +11,22 @@ with ``--sandbox``.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
 
 from openarc import redact
-from openarc.api.auth import account_for, bearer
+from openarc.api.auth import account_for, key_of
 from openarc.api.middleware import logged_path
 from openarc.errors import Unauthenticated
 
-#: Entries kept per process, all merchants together.
+#: Entries kept per merchant.
 DEFAULT_SIZE = 500
 #: Bodies larger than this are logged as their size only.
 BODY_LIMIT = 256 * 1024
@@ -44,44 +42,36 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    #: The merchant whose key made the request; None when the key was missing or wrong.
-    account_id: int | None
-    data: dict[str, object]
-
-
 class RequestLog:
-    """A bounded, in-memory list of redacted exchanges."""
+    """Bounded, in-memory lists of redacted exchanges, one per merchant.
+
+    Each merchant's list holds its last ``size`` requests, so one merchant's traffic never
+    pushes another's out.  Requests that no valid key vouched for are not kept: anyone can
+    send them, they could carry another merchant's mistyped key and its customers'
+    details, and no merchant can be shown them.
+    """
 
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
-        self._entries: deque[Entry] = deque(maxlen=size)
+        self._size = size
+        self._merchants: dict[int, deque[dict[str, object]]] = {}
         self._ids = itertools.count(1)
 
     def add(self, account_id: int | None, data: dict[str, object]) -> None:
-        self._entries.append(Entry(account_id, {"id": next(self._ids), **data}))
+        if account_id is None:
+            return
+        entries = self._merchants.get(account_id)
+        if entries is None:
+            entries = self._merchants[account_id] = deque(maxlen=self._size)
+        entries.append({"id": next(self._ids), **data})
 
     def visible_to(self, account_id: int, limit: int) -> list[dict[str, object]]:
-        """Newest first: the merchant's own requests and those no key vouched for.
-
-        Requests without a valid key belong to no merchant, and a developer chasing a
-        401 needs to see them; they carry nothing of any merchant's stored data.
-        """
-        found = []
-        for entry in reversed(self._entries):
-            if entry.account_id in (account_id, None):
-                found.append(entry.data)
-                if len(found) >= limit:
-                    break
-        return found
+        """The merchant's own requests, newest first."""
+        entries = self._merchants.get(account_id, ())
+        return list(itertools.islice(reversed(entries), limit))
 
     def clear(self, account_id: int) -> int:
-        """Forget the merchant's entries and the anonymous ones; returns how many went."""
-        kept = [e for e in self._entries if e.account_id not in (account_id, None)]
-        gone = len(self._entries) - len(kept)
-        self._entries.clear()
-        self._entries.extend(kept)
-        return gone
+        """Forget the merchant's entries; returns how many went."""
+        return len(self._merchants.pop(account_id, ()))
 
 
 # ---------------------------------------------------------------------------- redaction of one exchange
@@ -149,8 +139,6 @@ class RequestLogMiddleware:
     def __init__(self, app: ASGIApp, log: RequestLog) -> None:
         self.app = app
         self.log = log
-        # sha256(key) -> merchant, so a logged request costs no key lookup after the first.
-        self._accounts: dict[bytes, int] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(LOGGED_PREFIX):
@@ -159,7 +147,10 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         capture = _Capture()
         request_headers = list(scope.get("headers", []))
-        account_id = await self._account(scope, request_headers)
+        account_id = await self._account(scope)
+        if account_id is None:  # kept for nobody (see RequestLog)
+            await self.app(scope, receive, send)
+            return
 
         # Read the request body first (the route may refuse before reading it), then replay it.
         buffered: list[Message] = []
@@ -185,7 +176,7 @@ class RequestLogMiddleware:
                 return
             recorded = True
             try:
-                self.log.add(account_id, self._entry(scope, request_headers, capture, started))
+                self.log.add(account_id, self._entry(scope, account_id, request_headers, capture, started))
             except Exception:
                 log.warning("a request could not be added to the sandbox request log", exc_info=True)
 
@@ -211,29 +202,26 @@ class RequestLogMiddleware:
             raise
         record()
 
-    async def _account(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> int | None:
-        raw = next((v for k, v in headers if k.lower() == b"authorization"), b"")
-        key = bearer(raw.decode("latin-1"))
+    @staticmethod
+    async def _account(scope: Scope) -> int | None:
+        """The merchant whose key made the request (the process's key cache remembers keys,
+        and forgets revoked ones), or None."""
+        key = key_of(scope)
         if key is None:
             return None
-        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
-        if digest in self._accounts:
-            return self._accounts[digest]
-        ctx = scope["app"].state.ctx
         try:
-            account = await account_for(ctx, key)
+            return (await account_for(scope["app"].state.ctx, key)).id
         except Unauthenticated:
             return None
-        self._accounts[digest] = account.id
-        return account.id
 
     @staticmethod
-    def _entry(scope: Scope, headers: list[tuple[bytes, bytes]], capture: _Capture, started: float) -> dict[str, object]:
+    def _entry(scope: Scope, account_id: int, headers: list[tuple[bytes, bytes]], capture: _Capture,
+               started: float) -> dict[str, object]:
         request_headers = _headers(headers)
         response_headers = _headers(capture.response_headers)
         query = scope.get("query_string", b"").decode("latin-1")
         return {
-            "at": scope["app"].state.ctx.clock.now(),
+            "at": scope["app"].state.ctx.clock.now(account_id),
             "method": scope["method"],
             "path": logged_path(scope["path"]),
             "query": redact.body(dict(parse_qsl(query, keep_blank_values=True))),

@@ -1,6 +1,6 @@
 """``/_openarc/…``: the sandbox controls, each authenticated with the merchant's bearer key.
 
-    POST   /_openarc/reset           wipe the merchant's data and log entries; reset the clock
+    POST   /_openarc/reset           wipe the merchant's data and log entries; reset its clock
     GET    /_openarc/requests        the merchant's last requests and responses, newest first (?limit=)
     DELETE /_openarc/requests        forget them
     GET    /_openarc/clock           {"now", "frozen", "offset"}
@@ -8,6 +8,8 @@
     POST   /_openarc/clock/advance   {"seconds": n}
     POST   /_openarc/clock/reset     back to the wall clock
     POST   /_openarc/settle          settle the merchant's captured charges and ACH charges now, without the cut-off
+
+Every control acts on the calling merchant only: its data, its log entries, its clock.
 """
 
 from __future__ import annotations
@@ -19,14 +21,10 @@ from openarc.api import bodies
 from openarc.api.auth import account_of
 from openarc.api.errors import json_response
 from openarc.api.routes import ctx_of, resource
-from openarc.clock import Clock
+from openarc.clock import EARLIEST, LATEST, Clock
 from openarc.errors import Invalid
 from openarc.sandbox.log import RequestLog
 from openarc.services import ach_charges, money, sandbox
-
-#: No clock setting beyond a century either way of the epoch's sane range.
-_MAX_SECONDS = 100 * 366 * 86_400
-_MAX_TIMESTAMP = 2**53
 
 
 def _log(request: Request) -> RequestLog:
@@ -49,8 +47,8 @@ def _integer(body: dict[str, object], field: str, *, low: int, high: int) -> int
     return value
 
 
-def _clock_state(clock: Clock) -> dict[str, object]:
-    return {"now": clock.now(), "frozen": clock.frozen is not None, "offset": clock.offset}
+def _clock_state(clock: Clock, account_id: int) -> dict[str, object]:
+    return {"now": clock.now(account_id), "frozen": clock.frozen(account_id), "offset": clock.offset(account_id)}
 
 
 async def reset(request: Request) -> Response:
@@ -59,8 +57,8 @@ async def reset(request: Request) -> Response:
     done = await ctx.call(sandbox.reset, ctx.db, account.id)
     ctx.ordinals.forget(account.id)  # the counters restarted: so do the reserved prefixes
     forgotten = _log(request).clear(account.id)
-    ctx.clock.reset()
-    return json_response({"data": {**done, "requests": forgotten, "clock": _clock_state(ctx.clock)}}, 200)
+    ctx.clock.reset(account.id)
+    return json_response({"data": {**done, "requests": forgotten, "clock": _clock_state(ctx.clock, account.id)}}, 200)
 
 
 async def requests(request: Request) -> Response:
@@ -76,40 +74,42 @@ async def forget_requests(request: Request) -> Response:
 
 
 async def clock(request: Request) -> Response:
-    await account_of(request)
-    return json_response({"data": _clock_state(ctx_of(request).clock)}, 200)
+    account = await account_of(request)
+    return json_response({"data": _clock_state(ctx_of(request).clock, account.id)}, 200)
 
 
 async def freeze(request: Request) -> Response:
     ctx = ctx_of(request)
-    await account_of(request)
+    account = await account_of(request)
     body = await bodies.form_or_json(request, ctx.settings.max_body_bytes)
-    ctx.clock.freeze(_integer(body, "at", low=0, high=_MAX_TIMESTAMP))
-    return json_response({"data": _clock_state(ctx.clock)}, 200)
+    ctx.clock.freeze(_integer(body, "at", low=EARLIEST, high=LATEST), account.id)
+    return json_response({"data": _clock_state(ctx.clock, account.id)}, 200)
 
 
 async def advance(request: Request) -> Response:
     ctx = ctx_of(request)
-    await account_of(request)
+    account = await account_of(request)
     body = await bodies.form_or_json(request, ctx.settings.max_body_bytes)
-    seconds = _integer(body, "seconds", low=-_MAX_SECONDS, high=_MAX_SECONDS)
+    # Bounded so that the clock stays between EARLIEST and LATEST (dates the API can show).
+    now = ctx.clock.now(account.id)
+    seconds = _integer(body, "seconds", low=EARLIEST - now, high=LATEST - now)
     if seconds is None:
         raise Invalid.one("seconds", "The seconds field is required.")
-    ctx.clock.advance(seconds)
-    return json_response({"data": _clock_state(ctx.clock)}, 200)
+    ctx.clock.advance(seconds, account.id)
+    return json_response({"data": _clock_state(ctx.clock, account.id)}, 200)
 
 
 async def reset_clock(request: Request) -> Response:
     ctx = ctx_of(request)
-    await account_of(request)
-    ctx.clock.reset()
-    return json_response({"data": _clock_state(ctx.clock)}, 200)
+    account = await account_of(request)
+    ctx.clock.reset(account.id)
+    return json_response({"data": _clock_state(ctx.clock, account.id)}, 200)
 
 
 async def settle(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
-    now = ctx.clock.now()
+    now = ctx.clock.now(account.id)
     settled = await ctx.transaction(money.settle(account.id, now=now))
     ach = await ctx.transaction(ach_charges.settle(account.id, now=now))
     return json_response({"data": {"settled": settled, "ach_settled": ach}}, 200)

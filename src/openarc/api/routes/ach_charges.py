@@ -69,7 +69,7 @@ async def create(request: Request) -> Response:
         bank_account_id=reference(ctx.ids.bank_account, body, "bank_account_id"),
         customer_id=reference(ctx.ids.customer, body, "customer_id"),
     )
-    now = ctx.clock.now()
+    now = ctx.clock.now(account.id)
     created = await ctx.transaction(ach_charges.create(
         account.id, values, source, created_by=account.name, request_digest=_digest(ctx, body), now=now,
         cutoff_minutes=ctx.settings.settlement_cutoff_minutes))
@@ -78,7 +78,7 @@ async def create(request: Request) -> Response:
 
 async def replay(ctx: AppContext, account: Account, body: Mapping[str, object]) -> Response:
     """``POST /v1/charges`` with an ACH body (services.ach_charges.replayed says why)."""
-    now = ctx.clock.now()
+    now = ctx.clock.now(account.id)
     made = await ctx.query(ach_charges.replayed(account.id, _digest(ctx, body), now=now))
     return json_response(_one(render.ach_charge(made, ctx.ids, now, created=True)), 201)
 
@@ -95,7 +95,7 @@ async def retrieve(request: Request) -> Response:
     extra = render.includes(request.query_params.get("include"), render.ACH_INCLUDES_ACCEPTED)
     key = key_of(ctx.ids.ach_charge, request.path_params["ach_charge_id"])
     found = await ctx.query(ach_charges.found(account.id, key))
-    return json_response(_one(render.ach_charge(found, ctx.ids, ctx.clock.now(), extra=extra)), 200)
+    return json_response(_one(render.ach_charge(found, ctx.ids, ctx.clock.now(account.id), extra=extra)), 200)
 
 
 @operation(
@@ -113,7 +113,7 @@ async def list_(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
     asked = await list_request(request, render.ACH_INCLUDES_ACCEPTED, ("customer_id", "status"))
-    now = ctx.clock.now()
+    now = ctx.clock.now(account.id)
     result = await ctx.query(ach_charges.page_of(
         account.id, customer_id=reference(ctx.ids.customer, asked.query, "customer_id"), filters=asked.query,
         per_page=asked.per_page, number=asked.number, now=now,

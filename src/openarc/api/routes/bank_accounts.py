@@ -24,7 +24,7 @@ async def create(request: Request) -> Response:
     body = await bodies.form_or_json(request, ctx.settings.max_body_bytes)
     created = await ctx.call(
         bank_accounts.create, ctx.db, account.id, body,
-        customer_id=reference(ctx.ids.customer, body, "customer_id"), now=ctx.clock.now(),
+        customer_id=reference(ctx.ids.customer, body, "customer_id"), now=ctx.clock.now(account.id),
     )
     return json_response(render.one(render.bank_account(created, ctx.ids), available=()), 201)
 

@@ -20,7 +20,7 @@ async def delete(request: Request) -> Response:
     account = await account_of(request)
     customer = key_of(ctx.ids.customer, request.path_params["customer_id"])
     card = key_of(ctx.ids.card, request.path_params["card_id"])
-    await ctx.call(cards.delete, ctx.db, account.id, customer, card, now=ctx.clock.now())
+    await ctx.call(cards.delete, ctx.db, account.id, customer, card, now=ctx.clock.now(account.id))
     return Response(status_code=204)
 
 

@@ -109,10 +109,10 @@ async def create(request: Request) -> Response:
         customer_id=reference(ctx.ids.customer, body, "customer_id"),
         card_id=reference(ctx.ids.card, body, "card_id"),
     )
-    now = ctx.clock.now()
+    now = ctx.clock.now(account.id)
     created = await ctx.transaction(charges.create(
         account.id, values, source, created_by=account.name,
-        fingerprint_key=ctx.secrets.derive("card-fingerprints"), now=now, today=ctx.clock.year_month(),
+        fingerprint_key=ctx.secrets.derive("card-fingerprints"), now=now, today=ctx.clock.year_month(account.id),
         cutoff_minutes=ctx.settings.settlement_cutoff_minutes,
     ), atomic=source.atomic)
     data = render.charge(created, ctx.ids, now, created=True)
@@ -132,7 +132,7 @@ async def retrieve(request: Request) -> Response:
     extra = render.includes(request.query_params.get("include"), render.CHARGE_INCLUDES_ACCEPTED)
     key = key_of(ctx.ids.charge, request.path_params["charge_id"])
     found = await ctx.query(charges.found(account.id, key))
-    return json_response(_one(render.charge(found, ctx.ids, ctx.clock.now(), extra=extra)), 200)
+    return json_response(_one(render.charge(found, ctx.ids, ctx.clock.now(account.id), extra=extra)), 200)
 
 
 @operation(
@@ -145,7 +145,7 @@ async def list_(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
     asked = await list_request(request, render.CHARGE_INCLUDES_ACCEPTED, _FILTER_NAMES)
-    now = ctx.clock.now()
+    now = ctx.clock.now(account.id)
     result = await ctx.query(charges.page_of(
         account.id, customer_id=reference(ctx.ids.customer, asked.query, "customer_id"), filters=asked.query,
         per_page=asked.per_page, number=asked.number, now=now,
@@ -197,7 +197,7 @@ async def _change(request: Request, change: Callable[..., Steps[charges.Charge]]
     account = await account_of(request)
     key = key_of(ctx.ids.charge, request.path_params["charge_id"])
     body = await bodies.form_or_json(request, ctx.settings.max_body_bytes)
-    now = ctx.clock.now()
+    now = ctx.clock.now(account.id)
     changed = await ctx.transaction(change(account.id, key, body, now=now, **options))
     return json_response(_one(render.charge(changed, ctx.ids, now)), status)
 

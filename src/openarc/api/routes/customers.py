@@ -44,7 +44,7 @@ async def create(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
     values = customers.clean(await bodies.form_or_json(request, ctx.settings.max_body_bytes))
-    now = ctx.clock.now()
+    now = ctx.clock.now(account.id)
     # One statement on PostgreSQL: no BEGIN/COMMIT round trips (customers.create says how).
     created = await ctx.transaction(customers.create(account.id, values, now=now, ordinals=ctx.ordinals),
                                     atomic=False)
@@ -63,7 +63,7 @@ async def retrieve(request: Request) -> Response:
     extra = render.includes(request.query_params.get("include")) if request.scope["query_string"] else ()
     key = customer_key(ctx, request)
     found = await ctx.query(customers.found(account.id, key))
-    return json_response(render.one(render.customer(found, ctx.ids, ctx.clock.now(), extra)), 200)
+    return json_response(render.one(render.customer(found, ctx.ids, ctx.clock.now(account.id), extra)), 200)
 
 
 @operation(
@@ -88,7 +88,7 @@ async def list_(request: Request) -> Response:
         default_limit=ctx.settings.default_page_size,
         max_limit=ctx.settings.max_page_size,
     ))
-    now = ctx.clock.now()
+    now = ctx.clock.now(account.id)
     data = [render.customer(c, ctx.ids, now, extra) for c in result.items]
     return json_response(render.page(data, result, request.url), 200)
 
@@ -104,7 +104,7 @@ async def update(request: Request) -> Response:
     account = await account_of(request)
     key = customer_key(ctx, request)
     body = await bodies.form_or_json(request, ctx.settings.max_body_bytes)
-    now = ctx.clock.now()
+    now = ctx.clock.now(account.id)
     updated = await ctx.call(
         customers.update, ctx.db, account.id, key, body, now=now,
         token_id=reference(ctx.ids.token, body, "token_id"),

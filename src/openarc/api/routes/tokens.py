@@ -25,7 +25,7 @@ async def create(request: Request) -> Response:
     token = await ctx.call(
         cards.tokenize, ctx.db, account.id, body,
         fingerprint_key=ctx.secrets.derive("card-fingerprints"),
-        now=ctx.clock.now(), today=ctx.clock.year_month(), ttl=ctx.settings.token_ttl_seconds,
+        now=ctx.clock.now(account.id), today=ctx.clock.year_month(account.id), ttl=ctx.settings.token_ttl_seconds,
     )
     return json_response(render.one(render.token(token, ctx.ids), available=()), 201)
 
