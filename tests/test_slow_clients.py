@@ -159,11 +159,14 @@ def test_a_body_in_pieces_within_the_time_is_served(server: LiveServer) -> None:
 
 @pytest.mark.parametrize("path", ["/v1/customers", "/_openarc/clock/advance"])
 def test_the_sandbox_bounds_bodies_too(sandbox_server: LiveServer, path: str) -> None:
+    rid = f"slow-{uuid.uuid4().hex}"
     with _connect(sandbox_server) as sock:
-        sock.sendall(_head(sandbox_server, path, 1000) + b"{")
+        sock.sendall(_head(sandbox_server, path, 1000, request_id=rid) + b"{")
         received, closed = _until_closed(sock, BOUND, trickle=True)
     assert closed
     _assert_payarc_408(received)
+    # The request log reads /v1 bodies first; the route still answers, so the access log has it.
+    assert [line["status"] for line in _logged(sandbox_server, rid) if line["event"] == "request"] == [408]
 
 
 # ----------------------------------------------------------------- truncated bodies, disconnects

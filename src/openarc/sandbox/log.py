@@ -154,8 +154,13 @@ class RequestLogMiddleware:
 
         # Read the request body first (the route may refuse before reading it), then replay it.
         buffered: list[Message] = []
+        failed: Exception | None = None
         while True:
-            message = await receive()
+            try:
+                message = await receive()
+            except Exception as exc:  # a body too slow, a client gone: the route reads it and answers
+                failed = exc
+                break
             buffered.append(message)
             if message["type"] != "http.request":
                 break
@@ -166,7 +171,11 @@ class RequestLogMiddleware:
                 break
 
         async def replay() -> Message:
-            return buffered.pop(0) if buffered else await receive()
+            if buffered:
+                return buffered.pop(0)
+            if failed is not None:
+                raise failed
+            return await receive()
 
         recorded = False
 
