@@ -158,7 +158,7 @@ class RequestLogMiddleware:
         while True:
             try:
                 message = await receive()
-            except Exception as exc:  # a body too slow, a client gone: the route reads it and answers
+            except Exception as exc:  # noqa: BLE001 - a body too slow, a client gone: the route reads it and answers
                 failed = exc
                 break
             buffered.append(message)
