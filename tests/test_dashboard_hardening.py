@@ -25,7 +25,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from conftest import Client, LiveServer
+from conftest import Client, LiveServer, start_server, stop_server
 from openarc.api.app import create_app
 from openarc.config import Settings
 from openarc.services import accounts
@@ -200,6 +200,28 @@ def test_a_form_cut_short_is_no_500_and_no_error_in_the_log(live_server: LiveSer
     problems = [entry for entry in _log_after(live_server, start)
                 if entry.get("event") == "log" and entry.get("level") in ("warning", "error", "critical")]
     assert problems == []
+
+
+@pytest.fixture(scope="module")
+def impatient_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = start_server(tmp_path_factory.mktemp("impatient"), env={"OPENARC_BODY_TIMEOUT_SECONDS": "1"})
+    yield live
+    stop_server(live)
+
+
+def test_a_form_too_slow_to_arrive_is_a_408_page(impatient_server: LiveServer) -> None:
+    form = httpx.get(f"{impatient_server.url}/dashboard/signin")
+    cookie = form.headers["set-cookie"].split(";")[0]
+    head = (f"POST /dashboard/signin HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n")
+    host, port = impatient_server.url.removeprefix("http://").split(":")
+    answer = b""
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        conn.sendall(head.encode() + b"csrf_token")  # and then nothing: the client is still there
+        while chunk := conn.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 408") and b"text/html" in answer, answer[:300]
+    assert b"did not arrive" in answer
 
 
 @pytest.mark.parametrize(("content_type", "body"), [

@@ -76,6 +76,7 @@ NOTICES = {
 STATUS: dict[type[errors.OpenArcError], tuple[int, str]] = {
     errors.BadRequest: (400, "Bad request"),
     errors.NotFound: (404, "Not found"),
+    errors.RequestTimeout: (408, "Too slow"),
     errors.Conflict: (409, "Conflict"),
     errors.TooLarge: (413, "Too large"),
     errors.UnsupportedMediaType: (415, "Unsupported form encoding"),
