@@ -14,12 +14,14 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects import postgresql
 
 metadata = MetaData()
 
@@ -92,12 +94,28 @@ customers = Table(
     # charges (PostgreSQL's planner scanned the whole table for merchants whose charges sit on
     # few customers), written by the first charge only.
     Column("has_charges", Integer, nullable=False, server_default="0"),
+    # The name and email case-folded (services.customer_search.keys): what the filters compare.
+    Column("name_key", Text),
+    Column("email_key", Text),
     UniqueConstraint("account_id", "invoice_prefix", name="uq_customers_invoice_prefix"),
     Index("ix_customers_account_id_id", "account_id", "id"),
-    Index("ix_customers_account_email", "account_id", "email", "id"),
-    Index("ix_customers_account_name", "account_id", "name", "id"),
+    Index("ix_customers_account_email_key", "account_id", "email_key", "id"),
+    Index("ix_customers_account_name_key", "account_id", "name_key", "id"),
     Index("ix_customers_account_phone", "account_id", "phone", "id"),
     sqlite_autoincrement=True,
+)
+
+# What the ``q`` search finds customers by (services.customer_search): every word of the name,
+# the whole name, the email and the phone digits, one row each.  Terms compare by code point
+# (COLLATE "C" on PostgreSQL), so the terms starting with a prefix are one range of the key.
+customer_terms = Table(
+    "customer_terms",
+    metadata,
+    Column("account_id", Key, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("term", Text().with_variant(postgresql.TEXT(collation="C"), "postgresql"), nullable=False),
+    Column("customer_id", Key, ForeignKey("customers.id", ondelete="CASCADE"), nullable=False),
+    PrimaryKeyConstraint("account_id", "term", "customer_id", name="pk_customer_terms"),
+    Index("ix_customer_terms_customer_id", "customer_id"),
 )
 
 

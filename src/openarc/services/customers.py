@@ -14,11 +14,11 @@ from functools import lru_cache
 from typing import Any
 
 from openarc.db import Database
-from openarc.db.raw import columns, on
-from openarc.db.steps import ENGINE, Many, One, Steps, run
+from openarc.db.raw import columns, in_list, on
+from openarc.db.steps import ENGINE, Many, One, Run, Steps, run
 from openarc.db.tables import accounts, customers
 from openarc.errors import NotFound
-from openarc.services import bank_accounts, cards, charges, paging
+from openarc.services import bank_accounts, cards, charges, customer_search, paging
 from openarc.services import validation as v
 from openarc.services.bank_accounts import BankAccount
 from openarc.services.cards import Card
@@ -149,20 +149,21 @@ def invoice_prefix(account_id: int, n: int) -> str:
 _FIELDS = ", ".join(RULES)
 _INSERT = (
     f"INSERT INTO customers (account_id, {_FIELDS}, payment_overdue, source_id, invoice_prefix, number, created_at, "
-    "updated_at) "
+    "updated_at, name_key, email_key) "
     f"VALUES (:account_id, {', '.join(':' + f for f in RULES)}, NULL, NULL, :invoice_prefix, :number, :created_at, "
-    ":updated_at) "
+    ":updated_at, :name_key, :email_key) "
     "RETURNING id"
 )
 _COUNT_CREATED = (
     "UPDATE accounts SET customers_created = customers_created + 1, customer_count = customer_count + 1 "
     "WHERE id = :account_id RETURNING customers_created"
 )
-# PostgreSQL only (SQLite has no data-modifying WITH): the insert and the count in one
-# statement, so one round trip and its own transaction.
+# PostgreSQL only (SQLite has no data-modifying WITH): the insert, the count and the search
+# terms in one statement, so one round trip and its own transaction.
 _INSERT_COUNTED = (
     f"WITH inserted AS ({_INSERT}), "
-    "counted AS (UPDATE accounts SET customer_count = customer_count + 1 WHERE id = :account_id) "
+    "counted AS (UPDATE accounts SET customer_count = customer_count + 1 WHERE id = :account_id), "
+    f"termed AS ({customer_search.INSERTED_TERMS}) "
     "SELECT id FROM inserted"
 )
 _RESERVE = (
@@ -192,7 +193,8 @@ def create(account_id: int, values: Mapping[str, str | None], *, now: int,
     # Bumping the merchant's counters locks its row: prefixes and totals stay exact.
     ordinal = (yield One(_COUNT_CREATED, {"account_id": account_id}))[0]
     record = _record(account_id, values, ordinal - 1, now)
-    key = (yield One(_INSERT, record))[0]
+    key = (yield One(_INSERT, {**record, **customer_search.keys(values)}))[0]
+    yield from customer_search.save_terms(account_id, key, values)
     return Customer(id=key, payment_overdue=None, source_id=None, **record)
 
 
@@ -251,7 +253,8 @@ def inserted_counted(ordinals: Ordinals, account_id: int, values: Mapping[str, s
         record = _record(account_id, values, (yield from ordinals.next(account_id)), now)
         try:
             # One statement, its own transaction.
-            key = (yield One(_INSERT_COUNTED, record))[0]
+            key = (yield One(_INSERT_COUNTED, {**record, **customer_search.keys(values),
+                                               "terms": customer_search.terms_json(values)}))[0]
         except Exception as exc:
             attempts += 1
             if getattr(exc, "sqlstate", None) != _UNIQUE_VIOLATION or attempts == _PREFIX_ATTEMPTS:
@@ -298,11 +301,26 @@ def update(
                 .where(customers.c.id == customer_id)
                 .values(**values, updated_at=now)
             )
+            if SEARCHED & values.keys():
+                run(on(conn, db.is_sqlite), _refresh_search(account_id, customer_id))
         if token_id is not None:
             cards.attach_token(conn, account_id, customer_id, token_id, now=now)
         if default_card_id is not None:
             cards.set_default(conn, account_id, customer_id, default_card_id, now=now)
         return run(on(conn, db.is_sqlite), found(account_id, customer_id))
+
+
+#: The fields the folded columns and search terms are made of.
+SEARCHED = frozenset({"name", "email", "phone"})
+
+
+def _refresh_search(account_id: int, customer_id: int) -> Steps[None]:
+    """A changed customer's folded columns and search terms, made again from its row."""
+    row = yield One("SELECT name, email, phone FROM customers WHERE id = :id", {"id": customer_id})
+    fields = {"name": row[0], "email": row[1], "phone": row[2]}
+    yield Run("UPDATE customers SET name_key = :name_key, email_key = :email_key WHERE id = :id",
+              {"id": customer_id, **customer_search.keys(fields)})
+    yield from customer_search.save_terms(account_id, customer_id, fields, replace=True)
 
 
 def delete(db: Database, account_id: int, customer_id: int) -> None:
@@ -327,8 +345,11 @@ def page_of(
     page: object = None,
     default_limit: int = 25,
     max_limit: int = 100,
+    q: str | None = None,
+    named: int | None = None,
 ) -> Steps[Page[Customer]]:
-    """Newest first.  ``limit`` above ``max_limit`` is capped, not refused."""
+    """Newest first, or, with ``q``, as the search ranks them (``named``: the customer ``q``
+    names by id, when it decodes to one).  ``limit`` above ``max_limit`` is capped, not refused."""
     per_page, number = paging.window(limit, page, default_limit=default_limit, max_limit=max_limit)
     # A filter value is normalised like stored input; one that could never be stored matches nothing.
     normalised = {k: v.normalise(RULES[k], filters[k]) for k in FILTERS if k in filters}
@@ -337,8 +358,13 @@ def page_of(
         # Every stored value passed its rule, so one that fails it (e.g. holds a NUL, which
         # PostgreSQL would refuse as a parameter) matches no customer: no query needed.
         return Page([], 0, per_page, number)
-    where = " AND ".join(["account_id = :account_id", *(f"{k} = :{k}" for k in wanted)])
-    params: dict[str, object] = {"account_id": account_id, **wanted}
+    # Names and emails compare folded, as PayArc's case-insensitive collation compares them.
+    where = " AND ".join(["account_id = :account_id", *(f"{_FILTER_COLUMNS[k]} = :{k}" for k in wanted)])
+    params: dict[str, object] = {
+        "account_id": account_id, **{k: value if k == "phone" else customer_search.fold(value) for k, value in wanted.items()}
+    }
+    if q is not None:
+        return (yield from _searched(account_id, q, named, where, params, per_page, number))
     if wanted:
         total = (yield One(f"SELECT count(*) FROM customers WHERE {where}", params))[0]
     else:
@@ -357,3 +383,29 @@ def page_of(
         )
         items = yield from with_payment_methods(rows)
     return Page(items, total, per_page, number)
+
+
+#: The column each exact-match filter compares.
+_FILTER_COLUMNS = {"email": "email_key", "name": "name_key", "phone": "phone"}
+
+
+def _searched(account_id: int, q: str, named: int | None, where: str, params: dict[str, object],
+              per_page: int, number: int) -> Steps[Page[Customer]]:
+    """A page of what ``q`` finds (see ``customer_search``), within the filters ``where`` sets."""
+    ids = yield from customer_search.matching(account_id, q, first=() if named is None else (named,))
+    if ids and (named is not None or len(params) > 1):
+        # The id ``q`` named may be another merchant's; filters narrow the search.
+        clause, listed = in_list("k", ids)
+        kept = {row[0] for row in (yield Many(f"SELECT id FROM customers WHERE {where} AND id {clause}",
+                                              {**params, **listed}))}
+        ids = [key for key in ids if key in kept]
+    offset = (number - 1) * per_page
+    shown = ids[offset : offset + per_page]
+    items: list[Customer] = []
+    if shown:
+        clause, listed = in_list("k", shown)
+        rows = yield Many(f"{_SELECT} WHERE c.account_id = :account_id AND c.id {clause}",
+                          {"account_id": account_id, **listed})
+        by_id = {customer.id: customer for customer in (yield from with_payment_methods(rows))}
+        items = [by_id[key] for key in shown if key in by_id]
+    return Page(items, len(ids), per_page, number)

@@ -66,10 +66,19 @@ async def retrieve(request: Request) -> Response:
     return json_response(render.one(render.customer(found, ctx.ids, ctx.clock.now(account.id), extra)), 200)
 
 
+_SEARCH: dict[str, object] = {
+    "name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100},
+    "description": "OpenArc extension: finds customers by the start of any word of their name, the start of their "
+                   "email, their phone digits however written (`555-000-0042`, `+1 555 000 0042`) or their id (with "
+                   "or without `cus_`), ignoring case; best matches first, at most 1,000",
+    "example": "john",
+}
+
+
 @operation(
     "listCustomers", "List customers, newest first",
     description="The query's parameters may also come as a JSON or form body, which wins (as Laravel reads input).",
-    parameters=[*PAGING, *exact_match(customers.FILTERS), include(render.CUSTOMER_INCLUDES)],
+    parameters=[*PAGING, *exact_match(customers.FILTERS), _SEARCH, include(render.CUSTOMER_INCLUDES)],
     ok=Ok(200, "A page of customers", "CustomerPage"),
     errors=BODY_ERRORS,  # it reads a body too
 )
@@ -77,9 +86,11 @@ async def list_(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)
     # Laravel reads input from the query and the body alike, and one Go client sends
-    # page/limit as a JSON body on this GET (spec §4.3); the body wins, as in Laravel.
-    query = await list_parameters(request, customers.FILTERS)
+    # page/limit as a JSON body on this GET; the body wins, as in Laravel.
+    query = await list_parameters(request, (*customers.FILTERS, "q"))
     extra = render.includes(query.get("include"))
+    given = query.get("q")
+    q = str(given).strip() if given is not None else ""
     result = await ctx.query(customers.page_of(
         account.id,
         filters=query,
@@ -87,6 +98,8 @@ async def list_(request: Request) -> Response:
         page=query.get("page"),
         default_limit=ctx.settings.default_page_size,
         max_limit=ctx.settings.max_page_size,
+        q=q or None,
+        named=ctx.ids.customer.decode(q.removeprefix("cus_")) if q else None,
     ))
     now = ctx.clock.now(account.id)
     data = [render.customer(c, ctx.ids, now, extra) for c in result.items]
