@@ -7,7 +7,8 @@ For each engine and size it seeds a merchant straight into a fresh database, sta
 `openarc serve` (with one worker, then two: ``--workers``), and drives it with wrk
 (32 connections, loopback only, time-bounded):
 create (varied names, emails, phones), retrieve (1,000 random ids), list (limit 25, with
-total), list filtered by email, and a deep page (page 1,000).  In the same run it measures
+total), list filtered by email, a deep page (page 1,000), and the ``q`` search (every form,
+mixed; its p99 is compared across sizes).  In the same run it measures
 the trivial-ASGI ceiling (uvicorn and granian, once before and once after) and localstripe,
 the stateful Python peer.  Ratios are to the uvicorn ceiling's mean, as the issue defines them.
 """
@@ -175,6 +176,8 @@ def openarc(engine: str, size: int, args: argparse.Namespace, workdir: Path) -> 
         scenarios.append(("list by email", loadgen.lua_paths(workdir, "filtered", key, emails)))
     if size >= 25_000:
         scenarios.append(("list page 1000", loadgen.lua_paths(workdir, "deep", key, ["/v1/customers?limit=25&page=1000"])))
+    if sample:
+        scenarios.append(("search", loadgen.lua_paths(workdir, "search", key, search_paths(sample))))
     scenarios.append(("create", loadgen.lua_create(workdir, key)))
     # Charges beside customer create, in the same run: a charge of the customer's default
     # card, and 10-cent refunds spread over settled charges.
@@ -182,6 +185,8 @@ def openarc(engine: str, size: int, args: argparse.Namespace, workdir: Path) -> 
         workdir, "charge", key, ["/v1/charges"], f"amount=1000&currency=usd&customer_id={fixture.customer_id}")))
     scenarios.append(("refund", loadgen.lua_posts(
         workdir, "refund", key, [f"/v1/charges/{c}/refunds" for c in fixture.settled_charge_ids], "amount=10")))
+    if args.only:
+        scenarios = [(name, script) for name, script in scenarios if name in args.only.split(",")]
     rows: list[Row] = []
     try:
         for workers in args.workers:
@@ -189,6 +194,36 @@ def openarc(engine: str, size: int, args: argparse.Namespace, workdir: Path) -> 
     finally:
         drop_database(url, args.postgres_url)
     return rows
+
+
+def search_paths(sample: list[tuple[str, str]]) -> list[str]:
+    """``q`` searches of every form, in turn: a common first name (5 % of the customers), a
+    surname's first letters, an email's start, phone digits written with punctuation, an id
+    as the SDK prints it."""
+    paths = []
+    for n, (public_id, email) in enumerate(sample):
+        i = int(email[1:].split("@")[0])
+        fields = seeding.fields_of(i)
+        digits = fields["phone"]
+        q = [fields["name"].split()[0].lower(), fields["name"].split()[1][:3], f"c{i}%40",
+             f"({digits[:3]})%20{digits[3:6]}-{digits[6:]}", f"cus_{public_id}"][n % 5]
+        paths.append(f"/v1/customers?q={q}")
+    return paths
+
+
+def search_ratios(rows: list[Row]) -> str:
+    """Search p99 at each size against the smallest size of the same engine and workers."""
+    lines = ["| engine, workers | size | search p50 ms | search p99 ms | p99 / smallest size's |", "|---|---:|---:|---:|---:|"]
+    base: dict[str, float] = {}
+    for r in rows:
+        if r.scenario != "search":
+            continue
+        engine, size, workers = r.subject.split()[1], r.subject.split()[2], r.subject.split()[3]
+        key = f"{engine} {workers}"
+        base.setdefault(key, r.result.p99_ms)
+        lines.append(f"| {key} | {size} | {r.result.p50_ms:.2f} | {r.result.p99_ms:.2f} | "
+                     f"{r.result.p99_ms / base[key]:.2f}× |")
+    return "\n".join(lines)
 
 
 def _serve_and_load(engine: str, size: int, url: str, workers: int, scenarios: list[tuple[str, Path]],
@@ -265,6 +300,7 @@ def main() -> int:
     parser.add_argument("--workers", default="1,2", help="worker counts to serve each database with")
     parser.add_argument("--postgres-url", default=os.environ.get("POSTGRES_URL", ""))
     parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument("--only", help="comma-separated scenarios to run (default: all), e.g. search")
     parser.add_argument("--output", type=Path, help="also write the table (markdown) here")
     args = parser.parse_args()
     args.workers = [int(w) for w in str(args.workers).split(",") if w]
@@ -303,6 +339,7 @@ def main() -> int:
         table(ceilings + rows, ceiling_rps),
     ])
     report += "\n\n" + charge_ratios(rows)
+    report += "\n\n" + search_ratios(rows)
     print("\n" + report)
     if args.output:
         args.output.write_text(report + "\n")

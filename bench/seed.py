@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from openarc.config import Settings
 from openarc.context import AppContext, build_context
 from openarc.db.steps import run
-from openarc.services import accounts, cards, charges, customers
+from openarc.services import accounts, cards, charges, customer_search, customers
 from openarc.services.customers import invoice_prefix
 
 BATCH = 20_000
@@ -60,17 +60,30 @@ def _letters(n: int) -> str:
             return "".join(out)
 
 
+#: First names, one in 20 customers each: a search for "john" finds 5 % of a merchant's
+#: customers, as a support person's search for a common name does.
+FIRST_NAMES = ("John", "Mary", "James", "Linda", "Robert", "Maria", "David", "Susan", "Carlos", "Sarah",
+               "Michael", "Karen", "William", "Lisa", "Joseph", "Nancy", "Thomas", "Betty", "Daniel", "Helen")
+
+
+def fields_of(i: int) -> dict[str, str]:
+    """The searchable fields of the ``i``-th bulk customer (1-based)."""
+    return {"name": f"{FIRST_NAMES[i % len(FIRST_NAMES)]} {_letters(i).capitalize()}", "email": f"c{i}@example.com",
+            "phone": str(2_000_000_000 + i)}
+
+
 def customer_row(account_id: int, i: int, now: int, rng: random.Random) -> tuple:
-    name = f"Customer {_letters(i).capitalize()}"
+    f = fields_of(i)
     return (
-        account_id, name, f"c{i}@example.com", "Donut shop customer", f"inv{i}@example.com", None,
+        account_id, f["name"], f["email"], "Donut shop customer", f"inv{i}@example.com", None,
         "103 Mason Street", None, rng.choice(["New York", "Boston", "Austin"]), "NY", "10469",
-        str(2_000_000_000 + i), "US", invoice_prefix(account_id, i), now - (i % 86_400), now,
+        f["phone"], "US", invoice_prefix(account_id, i), now - (i % 86_400), now, i + 1,
+        *customer_search.keys(f).values(),
     )
 
 
 COLUMNS = ("account_id, name, email, description, send_email_address, cc_email_address, address_1, address_2, "
-           "city, state, zip, phone, country, invoice_prefix, created_at, updated_at")
+           "city, state, zip, phone, country, invoice_prefix, created_at, updated_at, number, name_key, email_key")
 
 
 def seed(database_url: str, count: int) -> tuple[str, list[tuple[str, str]], float, ChargeFixture]:
@@ -88,7 +101,7 @@ def seed(database_url: str, count: int) -> tuple[str, list[tuple[str, str]], flo
         raw_conn = ctx.db.engine.raw_connection()
         try:
             cursor = raw_conn.cursor()
-            sql = f"INSERT INTO customers ({COLUMNS}) VALUES ({', '.join(['?'] * 16)})"
+            sql = f"INSERT INTO customers ({COLUMNS}) VALUES ({', '.join(['?'] * (COLUMNS.count(',') + 1))})"
             if ctx.db.is_sqlite:
                 cursor.execute("BEGIN")
             for start in range(0, count, BATCH):
@@ -98,6 +111,19 @@ def seed(database_url: str, count: int) -> tuple[str, list[tuple[str, str]], flo
                 else:  # COPY is PostgreSQL's bulk path, ~10x executemany
                     with cursor.copy(f"COPY customers ({COLUMNS}) FROM STDIN") as copy:
                         for row in rows:
+                            copy.write_row(row)
+            # The search terms, as creates write them (ids are consecutive: one writer, a fresh database).
+            cursor.execute(f"SELECT min(id) FROM customers WHERE account_id = {account_id} AND number > 1")
+            first_id = cursor.fetchone()[0]
+            term_sql = "INSERT INTO customer_terms (account_id, term, customer_id) VALUES (?, ?, ?)"
+            for start in range(0, count, BATCH):
+                terms = [(account_id, term, first_id + i) for i in range(start, min(start + BATCH, count))
+                         for term in customer_search.terms(fields_of(i + 1))]
+                if ctx.db.is_sqlite:
+                    cursor.executemany(term_sql, terms)
+                else:
+                    with cursor.copy("COPY customer_terms (account_id, term, customer_id) FROM STDIN") as copy:
+                        for row in terms:
                             copy.write_row(row)
             cursor.execute(
                 f"UPDATE accounts SET customers_created = {count + 1}, customer_count = {count + 1} "
@@ -124,7 +150,7 @@ def seed(database_url: str, count: int) -> tuple[str, list[tuple[str, str]], flo
         finally:
             raw_conn.close()
         keys = [rng.randint(low, high) for _ in range(1000)] if count else []
-        sample = [(ctx.ids.customer.encode(k), f"c{k - low + 1}@example.com") for k in keys]
+        sample = [(ctx.ids.customer.encode(k), f"c{k - low + 1}@example.com") for k in keys]  # k - low + 1: i
         return issued.secret, sample, time.perf_counter() - started, fixture
     finally:
         ctx.db.dispose()
