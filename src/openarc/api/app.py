@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         *bank_accounts.routes,
         *charges.routes,
         *ach_charges.routes,
+        Route("/", docs.home, methods=["GET"], include_in_schema=False),
         Route("/openapi.json", docs.openapi_json, methods=["GET"], include_in_schema=False),
         Route("/docs", docs.docs_page, methods=["GET"], include_in_schema=False),
         Route("/healthz", health.healthz, methods=["GET"], include_in_schema=False),

@@ -139,3 +139,22 @@ def _render(doc: dict[str, Any]) -> str:
 
 async def docs_page(request: Request) -> Response:
     return HTMLResponse(_render(document_of(request.app)), headers=HEADERS)
+
+
+_HOME = (
+    "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+    "<title>OpenArc</title><body style='font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:3em auto'>"
+    "<h1>OpenArc</h1><p>A PayArc-compatible API server. Point a PayArc client or SDK at this address "
+    "with an API key.</p><ul>"
+    "<li><a href='docs'>API reference</a> (and <a href='openapi.json'>openapi.json</a>)</li>"
+    "<li><a href='dashboard'>Dashboard</a> (sign in with an API key)</li>"
+    "<li><a href='healthz'>Health</a></li></ul></body>"
+)
+#: The home page loads nothing and runs nothing.
+_HOME_HEADERS = {**HEADERS, "Content-Security-Policy": (
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")}
+
+
+async def home(request: Request) -> Response:
+    """``/``: where to go from here (the API reference, the dashboard), not a JSON 404."""
+    return HTMLResponse(_HOME, headers=_HOME_HEADERS)

@@ -26,7 +26,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    if not given:  # ``openarc`` alone: what it can do, not a usage error
+        parser().print_help()
+        return 0
+    args = parser().parse_args(given)
     try:
         return args.run(args) or 0
     except errors.OpenArcError as exc:

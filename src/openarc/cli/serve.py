@@ -6,8 +6,10 @@ import argparse
 import ipaddress
 import os
 import socket
+import tempfile
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 from openarc.cli.common import add_database_option, opened, settings_of
 from openarc.db import describe
@@ -19,17 +21,37 @@ SANDBOX_ACCOUNT = "sandbox"
 def register(commands: argparse._SubParsersAction) -> None:
     serve = commands.add_parser("serve", help="run the API server")
     serve.add_argument("--host", default="127.0.0.1", help="address or host name to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=_bounded("port", 1, 65535), default=8000)
+    serve.add_argument("--port", type=_bounded("port", 0, 65535), default=8000,
+                       help="port to listen on (default 8000); 0 picks a free one, named on the first line of output")
     serve.add_argument("--workers", type=_bounded("workers", 1, 256), default=1, help="worker processes (default 1)")
     serve.add_argument(
         "--sandbox", action="store_true",
         help="enable the /_openarc/ test controls (reset, request log, clock); one worker; never in production",
+    )
+    serve.add_argument(
+        "--sandbox-key", metavar="KEY", default=os.environ.get("OPENARC_SANDBOX_KEY") or None,
+        help="make KEY an API key of the merchant 'sandbox' (default: $OPENARC_SANDBOX_KEY), so a CI job can "
+             "set the key it uses instead of reading it from this output; 16-256 letters, digits or - _ . ~",
+    )
+    serve.add_argument(
+        "--temporary", action="store_true",
+        help="serve a new SQLite database in a temporary directory, deleted when the server stops",
     )
     add_database_option(serve)
     serve.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.temporary:
+        if args.database:
+            raise ValueError("--temporary serves a new database of its own: drop --database")
+        with tempfile.TemporaryDirectory(prefix="openarc-") as workdir:
+            args.database = f"sqlite:///{Path(workdir) / 'openarc.db'}"
+            return _serve(args)
+    return _serve(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     if args.sandbox:
         settings = replace(settings, sandbox=True)
@@ -37,20 +59,25 @@ def run(args: argparse.Namespace) -> int:
         # The request log and the clock live in the process: several workers would each have their own.
         raise ValueError("the sandbox runs one worker: drop --workers or --sandbox/OPENARC_SANDBOX")
     address = _address(args.host)
-    _check_free(address, args.port)
+    port = args.port or _free_port(address)
+    _check_free(address, port)
     with opened(args) as ctx:  # migrates before any worker starts
         first_key = None
-        if not accounts.has_accounts(ctx.db):
+        if args.sandbox_key:
+            accounts.accept_key(ctx.db, ctx.secrets.api_keys, SANDBOX_ACCOUNT, args.sandbox_key, now=ctx.clock.now())
+        elif not accounts.has_accounts(ctx.db):
             first_key = accounts.issue_key(ctx.db, ctx.secrets.api_keys, SANDBOX_ACCOUNT, now=ctx.clock.now())
 
     host = args.host.strip("[]")
     # IPv6 in brackets, and a zone (fe80::1%eth0) with its % escaped, as URLs write them.
-    base = f"http://[{host.replace('%', '%25')}]:{args.port}" if ":" in host else f"http://{host}:{args.port}"
+    base = f"http://[{host.replace('%', '%25')}]:{port}" if ":" in host else f"http://{host}:{port}"
     print(f"OpenArc listening on {base}  (API {base}/v1, docs {base}/docs)")
     print(f"Dashboard: {base}/dashboard  (sign in with an API key)")
     print(f"Database: {describe(settings.database_url)}")
     if settings.sandbox:
         print(f"Sandbox controls on at {base}/_openarc/ (reset, request log, clock): for tests, not production.")
+    if args.sandbox_key:
+        print(f"Merchant '{SANDBOX_ACCOUNT}' answers to the key you chose (--sandbox-key / OPENARC_SANDBOX_KEY).")
     if first_key is not None:
         print(f"Created merchant '{SANDBOX_ACCOUNT}'. Its API key, shown only this once:")
         print(f"  {first_key.secret}")
@@ -68,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         "openarc.api.app:app_from_env",
         factory=True,
         address=address,
-        port=args.port,
+        port=port,
         interface=Interfaces.ASGI,
         workers=args.workers,
         loop=Loops.uvloop,
@@ -115,6 +142,15 @@ def _address(host: str) -> str:
         raise ValueError(f"cannot listen on {host!r}: not an address, and the name does not resolve ({exc})") from None
     found.sort(key=lambda info: info[0] != socket.AF_INET)
     return str(found[0][4][0])
+
+
+def _free_port(address: str) -> int:
+    """A port nothing listens on now (the kernel's choice), for ``--port 0``: granian is given
+    a number, so the first line of output can name the real URL."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((address, 0))
+        return int(probe.getsockname()[1])
 
 
 def _check_free(address: str, port: int) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -95,6 +96,32 @@ def issue_key(db: Database, pepper: bytes, account_name: str, *, now: int) -> Is
                 account_id=account.id, key_id=key_id, digest=_digest(pepper, secret), created_at=now
             )
         )
+    return IssuedKey(account, key_id, secret)
+
+
+#: A key chosen by the operator (``openarc serve --sandbox-key``): long enough not to be
+#: guessed, and plain enough to sit in a header and a shell variable.
+_CHOSEN_KEY = re.compile(r"[A-Za-z0-9_\-.~]{16,256}")
+
+
+def accept_key(db: Database, pepper: bytes, account_name: str, secret: str, *, now: int) -> IssuedKey:
+    """Make ``secret`` a key of ``account_name`` (created if new), unless it already is one: so
+    a CI job can set the key it will use instead of reading it from the server's output.
+
+    A key that is another merchant's, or was revoked, is refused (``ValueError``)."""
+    if not _CHOSEN_KEY.fullmatch(secret):
+        raise ValueError("a chosen API key must be 16 to 256 letters, digits or - _ . ~")
+    account = ensure_account(db, account_name, now=now)
+    digest = _digest(pepper, secret)
+    with db.write() as conn:
+        row = conn.execute(select(api_keys.c.account_id, api_keys.c.key_id, api_keys.c.revoked_at)
+                           .where(api_keys.c.digest == digest)).first()
+        if row is not None:
+            if row.account_id != account.id or row.revoked_at is not None:
+                raise ValueError("that API key belongs to another merchant or was revoked: choose another")
+            return IssuedKey(account, row.key_id, secret)
+        key_id = "key_" + secrets.token_hex(6)
+        conn.execute(insert(api_keys).values(account_id=account.id, key_id=key_id, digest=digest, created_at=now))
     return IssuedKey(account, key_id, secret)
 
 
