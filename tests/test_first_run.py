@@ -77,7 +77,7 @@ def test_the_chosen_key_survives_restarts_and_is_refused_when_weak(tmp_path: Pat
         finally:
             _stop(process)
     weak = subprocess.run([sys.executable, "-m", "openarc", "serve", "--database", db, "--sandbox-key", "short"],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+                          check=False, capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert weak.returncode == 2 and "16 to 256" in weak.stderr
 
 

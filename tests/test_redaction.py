@@ -62,6 +62,15 @@ def _send_card_data_everywhere(server: LiveServer, key: str) -> list[str]:
         answers.append(http.post("/v1/charges", json={**keyed_charge_body(CARD), "cvv": CVV}, headers=auth))
         answers.append(http.post("/v1/charges", json={**keyed_charge_body(CARD), "cvv": CVV, "amount": "x"},
                                  headers=auth))
+        # In a page's links, which echo the query (two charges, one a page).
+        answers.append(http.get(f"/v1/charges?limit=1&card_number={CARD}&cvv={CVV}", headers=auth))
+        # Separators people use, in a path and a body; in an Idempotency-Key; in a Content-Type.
+        slashed, double = "/".join(CARD[i:i + 4] for i in range(0, 16, 4)), "  ".join(CARD[i:i + 4] for i in (0, 4, 8, 12))
+        answers.append(http.get(f"/v1/customers/{slashed}", headers=auth))
+        answers.append(http.post("/v1/customers", json={"name": "Double Space", "description": double}, headers=auth))
+        answers.append(http.post("/v1/customers", json={"name": "Keyed Key"}, headers={**auth, "Idempotency-Key": CARD}))
+        answers.append(http.post("/v1/customers", content=b"{}", headers={**auth, "Idempotency-Key": "ct",
+                                                                           "Content-Type": f"application/{CARD}"}))
         # With a mistyped key: the request belongs to no merchant.
         answers.append(http.post("/v1/tokens", json=CARD_BODY, headers={"Authorization": f"Bearer {key}x"}))
         answers.append(http.post("/v1/tokens", json=CARD_BODY, headers={"Authorization": f"Bearer  {key}"}))

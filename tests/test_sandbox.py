@@ -154,6 +154,21 @@ def test_every_control_acts_on_the_calling_merchant_only(sandbox: Client) -> Non
         ("PATCH", f"/v1/customers/{customer_b}"), ("POST", "/v1/customers"), ("POST", "/v1/tokens")]
 
 
+def test_one_merchants_clock_never_expires_another_merchants_idempotency_keys(sandbox: Client) -> None:
+    """Keys were purged by the calling merchant's clock: a moves its clock three days on, sends
+    any keyed request, and b's retry of a charge made a second charge."""
+    a, b = sandbox.a.headers, sandbox.b.headers
+    body = {"amount": 1000, "currency": "usd", "card_number": VISA, "exp_month": "03", "exp_year": "2031"}
+    first = sandbox.post("/v1/charges", json=body, headers={**b, "Idempotency-Key": "b-charge-1"})
+    assert first.status_code == 201, first.text
+    sandbox.post("/_openarc/clock/advance", headers=a, json={"seconds": 3 * 86_400})
+    sandbox.post("/v1/customers", json={"name": "Purge Trigger"}, headers={**a, "Idempotency-Key": "a-any"})
+    again = sandbox.post("/v1/charges", json=body, headers={**b, "Idempotency-Key": "b-charge-1"})
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json()["data"]["id"] == first.json()["data"]["id"]
+    assert sandbox.get("/v1/charges", headers=b).json()["meta"]["pagination"]["total"] == 1
+
+
 def test_clock_times_are_bounded_to_dates_the_api_can_show(sandbox: Client) -> None:
     """``at`` up to 2**53 was accepted: past year 9999 tokens answered 500, and dashboard pages
     of customers created then stayed broken after the clock was reset."""

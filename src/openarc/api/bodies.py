@@ -13,6 +13,7 @@ from urllib.parse import unquote_to_bytes
 import orjson
 from starlette.requests import ClientDisconnect, Request
 
+from openarc import redact
 from openarc.api.headers import header
 from openarc.errors import BadRequest, TooLarge, UnsupportedMediaType
 
@@ -62,9 +63,8 @@ def parse(content_type: str | None, body: bytes) -> dict[str, object]:
         return _form(body)
     if _is_json(mime):
         return _json(body)
-    raise UnsupportedMediaType(
-        f"Unsupported Content-Type {mime!r}: send {JSON} or {FORM}."
-    )
+    # Named back (cut short, card numbers masked: an answer may be stored for a replay).
+    raise UnsupportedMediaType(f"Unsupported Content-Type {redact.text(mime[:100])!r}: send {JSON} or {FORM}.")
 
 
 def _is_json(mime: str) -> bool:

@@ -160,8 +160,9 @@ def cents_text(minimum: int, digits: int) -> dict[str, object]:
     return {"type": "string", "pattern": rf"^{_WS}(?:{two}|[1-9][0-9]{{2,{digits - 1}}}){_WS}$"}
 
 
-#: Thirteen digits or more in a row (spaces or dashes between them), as a card number is.
-_DIGIT_RUN = r"[0-9](?:[ -]?[0-9]){12}"
+#: Thirteen digits or more (one or two of anything but letters and digits between them), as a
+#: card number is written (redact.DIGIT_RUN).
+_DIGIT_RUN = r"[0-9](?:[^0-9A-Za-z]{0,2}[0-9]){12}"
 
 
 def without_card_numbers(rule: v.Text, *, form: bool = False) -> dict[str, object]:

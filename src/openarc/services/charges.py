@@ -67,7 +67,7 @@ RULES: dict[str, v.Text] = {
 }
 
 #: Text a client writes freely, where a card number pasted by mistake would be stored: refused.
-FREE_TEXT = ("statement_description", "charge_description", *ECHOED)
+FREE_TEXT = ("statement_description", "charge_description", "email", "phone_number", *ECHOED)
 
 #: A keyed card: the token's fields, but the CVV is optional and the source is the charge's.
 KEYED_RULES: dict[str, v.Text] = {
@@ -220,9 +220,10 @@ def clean(body: Mapping[str, object], *, token_id: int | None, customer_id: int 
         values["metadata"] = metadata_of(body.get("metadata"))
     except Invalid as exc:
         errors.update(exc.errors)
-    for name in FREE_TEXT:
-        if isinstance(values.get(name), str) and v.holds_card_number(values[name]):
-            errors[name] = [v.CARD_NUMBER_IN_TEXT.format(attr=v.attribute(name))]
+    try:
+        v.refuse_card_numbers(values, FREE_TEXT)
+    except Invalid as exc:
+        errors.update(exc.errors)
     if errors:
         raise Invalid(errors)
     for name in ("amount", "tip_amount", "surcharge"):
@@ -254,6 +255,8 @@ def metadata_of(raw: object) -> dict[str, str]:
         if not (0 < len(key) <= METADATA_KEY_LENGTH and key.isascii() and key.replace("_", "a").isalnum()):
             raise Invalid.one("metadata", f"Each metadata key must be 1 to {METADATA_KEY_LENGTH} letters, digits "
                                           "or underscores.")
+        if v.holds_card_number(key):
+            raise Invalid.one("metadata", v.CARD_NUMBER_IN_TEXT.format(attr="metadata"))
         text = str(value)
         if len(text) > METADATA_VALUE_LENGTH:
             raise Invalid.one("metadata", f"Each metadata value must not be greater than {METADATA_VALUE_LENGTH} "

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from openarc import redact
 from openarc.db import Database
 from openarc.db.tables import idempotency_keys, inserted_id
 from openarc.errors import BadRequest, Conflict, Invalid
@@ -53,9 +54,11 @@ class Replay:
 
 
 def validate_key(raw: str) -> str:
-    """The key as given, or ``BadRequest``: 1 to 255 printable ASCII characters."""
+    """The key as given, or ``BadRequest``: 1 to 255 printable ASCII characters, no card number."""
     if not 1 <= len(raw) <= MAX_KEY_LENGTH or not all(" " <= c <= "~" for c in raw) or not raw.strip():
         raise BadRequest(f"The {HEADER} header must be 1 to {MAX_KEY_LENGTH} printable ASCII characters.")
+    if redact.card_number_in(raw):  # the key is stored as given: never a card number
+        raise BadRequest(f"The {HEADER} header must not contain a card number.")
     return raw
 
 

@@ -29,6 +29,8 @@ VOID_RULES: dict[str, v.Text] = {
     "reason": v.Text(v.one_of(*REASONS), required=True, message=v.IN),
     "void_description": v.Text(v.printable, min=5, max=190),
 }
+#: Text a refund or void keeps and shows: never a card number.
+FREE_TEXT = ("void_description", "description")
 REFUND_RULES: dict[str, v.Text] = {
     "amount": amount_rule(required=False),
     "reason": v.Text(v.one_of(*REASONS), message=v.IN),
@@ -52,7 +54,9 @@ def _clean(account_id: int, charge_id: int, rules: v.Rules, body: Mapping[str, o
     """``body`` by ``rules``; but another merchant's (or no) charge is a 404 before any 422,
     so what a request says never matters for a charge that is not the merchant's."""
     try:
-        return v.clean(rules, body, partial=False)
+        values = v.clean(rules, body, partial=False)
+        v.refuse_card_numbers(values, FREE_TEXT)
+        return values
     except Invalid:
         yield from found(account_id, charge_id)  # NotFound
         raise

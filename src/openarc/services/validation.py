@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from openarc import redact
 from openarc.errors import Invalid
-from openarc.luhn import luhn_ok
 
 Check = Callable[[str], bool]
 
@@ -119,19 +119,27 @@ def email(value: str) -> bool:
     return _EMAIL.fullmatch(value) is not None
 
 
-_DIGIT_RUNS = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
 CARD_NUMBER_IN_TEXT = "The {attr} field must not contain a card number."
 
 
+#: The first digits of card numbers (2: Mastercard's 2-series; 3: Amex, Diners, JCB; 4: Visa;
+#: 5: Mastercard; 6: Discover, UnionPay), which free text is refused for holding.
+CARD_FIRST_DIGITS = "23456"
+
+
 def holds_card_number(text: str) -> bool:
-    """Whether free text carries what looks like a card number: 13–19 digits (spaces or dashes
-    between them allowed) starting as card brands do (3–6) and passing the Luhn check.  Such
-    text is refused, never stored (a number pasted into a description by mistake)."""
-    for match in _DIGIT_RUNS.finditer(text):
-        number = re.sub(r"[ -]", "", match.group())
-        if number[0] in "3456" and luhn_ok(number):
-            return True
-    return False
+    """Whether free text carries what looks like a card number: 13–19 digits starting as card
+    brands do and passing the Luhn check, however split (``redact.card_number_in``).  Such text
+    is refused, never stored (a number pasted into a description by mistake)."""
+    return redact.card_number_in(text, first_digits=CARD_FIRST_DIGITS)
+
+
+def refuse_card_numbers(values: Mapping[str, object], names: Iterable[str]) -> None:
+    """``Invalid`` naming each of ``names`` whose text holds a card number."""
+    errors = {name: [CARD_NUMBER_IN_TEXT.format(attr=attribute(name))] for name in names
+              if isinstance(values.get(name), str) and holds_card_number(values[name])}  # type: ignore[arg-type]
+    if errors:
+        raise Invalid(errors)
 
 
 def one_of(*allowed: str) -> Check:

@@ -38,6 +38,7 @@ from openarc.api.routes import (
 from openarc.api.routes import ach_charges as ach
 from openarc.db.steps import Steps
 from openarc.services import ach_charges, charges, money
+from openarc.services import validation as v
 
 #: What a charge body may hold: the charge's fields and a keyed card's (required only when
 #: keyed: which source is given decides, as PayArc's ``required_without_all`` rules do).
@@ -55,8 +56,13 @@ _METADATA: tuple[str, dict[str, object], dict[str, object]] = ("metadata", {
 }, _METADATA_TEXT)
 _AMOUNT: tuple[str, dict[str, object], dict[str, object]] = (
     "amount", cents(charges.MIN_AMOUNT, 8), cents_text(charges.MIN_AMOUNT, 8))
-_FREE_TEXT = tuple((name, without_card_numbers(charges.RULES[name]),
-                    without_card_numbers(charges.RULES[name], form=True)) for name in charges.FREE_TEXT)
+def _free_text(rules: v.Rules, names: tuple[str, ...]) -> tuple[tuple[str, dict[str, object], dict[str, object]], ...]:
+    """Free-text fields, published as refusing card numbers (validation.refuse_card_numbers)."""
+    return tuple((name, without_card_numbers(rules[name]), without_card_numbers(rules[name], form=True))
+                 for name in names if name in rules)
+
+
+_FREE_TEXT = _free_text(charges.RULES, charges.FREE_TEXT)
 _KEYED = ("card_number", "exp_month", "exp_year", "cvv")
 #: PayArc's ``required_without_all`` rules, and OpenArc's "exactly one card", across fields.
 _ONE_CARD = (("allOf", [
@@ -169,7 +175,8 @@ async def capture(request: Request) -> Response:
 
 @operation(
     "voidCharge", "Void a charge that has not settled",
-    body=Body("VoidInput", money.VOID_RULES, "Why the charge is voided", required=True),
+    body=Body("VoidInput", money.VOID_RULES, "Why the charge is voided", required=True,
+              extra=_free_text(money.VOID_RULES, money.FREE_TEXT)),
     ok=Ok(201, "The voided charge", "ChargeEnvelope"),
     errors=(*BODY_ERRORS, 404, 409),
 )
@@ -181,7 +188,8 @@ async def void(request: Request) -> Response:
     "refundCharge", "Refund a settled charge (before settlement: void it whole)",
     description="No `amount`, or no body at all, refunds what remains. A charge that has not settled is voided "
                 "whole, whatever the amount, as PayArc's sandbox does.",
-    body=Body("RefundInput", money.REFUND_RULES, "What to refund, and why"),
+    body=Body("RefundInput", money.REFUND_RULES, "What to refund, and why",
+              extra=_free_text(money.REFUND_RULES, money.FREE_TEXT)),
     ok=Ok(201, "The charge, with the new refund in `refund.data`", "ChargeEnvelope"),
     errors=(*BODY_ERRORS, 404, 409),
 )
