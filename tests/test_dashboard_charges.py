@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from conftest import Client, LiveServer, Merchant, start_server, stop_server
+from openarc.services import accounts
 
 VISA = "4012000098765439"
 #: A sandbox trigger card: every charge on it is declined with the status "Declined" (services.triggers).
@@ -514,3 +515,20 @@ def test_browser_refund_part_of_a_charge_through_the_confirmation(
     with httpx.Client(base_url=sandbox_server.url, headers=merchant.headers, timeout=10) as api:
         read = api.get(f"/v1/charges/{charge_id}").json()["data"]
     assert (read["status"], read["amount_refunded"]) == ("partial_refund", 500)
+
+
+def test_the_dashboard_reads_the_merchants_own_clock(client: Client) -> None:
+    """The dashboard used the process's clock while the API used the merchant's: a charge the
+    API called settled (the merchant had moved its sandbox clock) could be voided from the page."""
+    customer_id = customer_with_card(client, client.a)
+    charge_id = charge(client, client.a, customer_id, 2000)
+    ctx = client.app.state.ctx
+    merchant_a = accounts.ensure_account(ctx.db, client.a.name, now=ctx.clock.now())
+    ctx.clock.advance(3 * DAY, merchant_a.id)  # as POST /_openarc/clock/advance does for merchant a
+    assert api_charge(client, client.a, charge_id)["status"] == "settled"
+    sign_in(client, client.a)
+    page = client.get(f"/dashboard/charges/{charge_id}/void", params={"reason": "duplicate"})
+    voided = client.post(f"/dashboard/charges/{charge_id}/void", follow_redirects=False,
+                         data={"csrf_token": csrf_of(page.text), "reason": "duplicate", "return_to": "customer"})
+    assert voided.status_code == 409  # refused: settled, as the API says
+    assert api_charge(client, client.a, charge_id)["status"] == "settled"

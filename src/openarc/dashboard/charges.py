@@ -71,7 +71,7 @@ def row_of(view: View, charge: Charge, now: int) -> Row:
 
 
 def rows_of(view: View, found: Sequence[Charge]) -> list[Row]:
-    now = view.ctx.clock.now()
+    now = view.now()
     return [row_of(view, c, now) for c in found]
 
 
@@ -100,7 +100,7 @@ async def charge_list(view: View) -> Response:
     query = view.request.query_params
     chosen = {name: query.get(name, "").strip() for name in FILTERS}
     filters = {name: value for name, value in chosen.items() if value}
-    now = view.ctx.clock.now()
+    now = view.now()
     customer_key = _customer_key(view, filters.get("customer_id"))
     try:
         if filters.get("status") not in (None, *forms.STATUS_FILTER):
@@ -142,7 +142,7 @@ def _done(view: View, changed: Charge, return_to: str) -> Response:
 async def _confirm_page(view: View, template: str, key: int, status: int = 200, **context: object) -> Response:
     """The confirmation page, with the charge as it is now (after a refusal too)."""
     found = await view.ctx.query(charges.found(view.merchant.id, key))
-    row = row_of(view, found, view.ctx.clock.now())
+    row = row_of(view, found, view.now())
     back = (view.url("dashboard:customer", customer_id=row.customer_id)
             if row.customer_id is not None and context.get("return_to") == "customer" else view.url("dashboard:charges"))
     return view.render(template, status, row=row, back=back, **context)
@@ -172,7 +172,7 @@ async def refund(view: View) -> Response:
     try:
         cents = forms.cents_of(text)
         refunded = await view.ctx.transaction(money.refund(view.merchant.id, key, {"amount": str(cents)},
-                                                           now=view.ctx.clock.now()))
+                                                           now=view.now()))
     except errors.Invalid as exc:
         return await _confirm_page(view, "charge_refund.html", key, 422, amount=text, cents=None, errors=exc.errors,
                                    return_to=return_to)
@@ -199,7 +199,7 @@ async def void(view: View) -> Response:
     context = {"reason": reason, "reasons": REASON_LABELS, "return_to": return_to}
     try:
         voided = await view.ctx.transaction(money.void(view.merchant.id, key, {"reason": reason},
-                                                       now=view.ctx.clock.now()))
+                                                       now=view.now()))
     except errors.Invalid as exc:
         return await _confirm_page(view, "charge_void.html", key, 422, errors=exc.errors, **context)
     except errors.Conflict as exc:

@@ -34,7 +34,7 @@ async def customer_list(view: View) -> Response:
         ))
     except errors.Invalid as exc:
         return view.render("customers.html", 422, search=search, result=None, errors=exc.errors)
-    now = view.ctx.clock.now()
+    now = view.now()
     rows = [(view.ctx.ids.customer.encode(c.id), c, forms.moment(c.created_at, now)) for c in result.items]
 
     def page_url(number: int) -> str:
@@ -56,7 +56,7 @@ async def customer_create(view: View) -> Response:
     values = forms.customer_values(view.form)
     try:
         created = await view.ctx.transaction(customers.create(
-            view.merchant.id, customers.clean(values), now=view.ctx.clock.now(), ordinals=view.ctx.ordinals),
+            view.merchant.id, customers.clean(values), now=view.now(), ordinals=view.ctx.ordinals),
             atomic=False)
     except errors.Invalid as exc:
         return view.render("customer_form.html", 422, values=values, errors=exc.errors, customer_id=None)
@@ -67,7 +67,7 @@ async def customer_create(view: View) -> Response:
 @page()
 async def customer_detail(view: View) -> Response:
     found = await view.ctx.query(customers.found(view.merchant.id, customer_key(view)))
-    now = view.ctx.clock.now()
+    now = view.now()
     return view.render(
         "customer.html", c=found, customer_id=view.request.path_params["customer_id"],
         created=forms.moment(found.created_at, now), updated=forms.moment(found.updated_at, now),
@@ -90,7 +90,7 @@ async def customer_update(view: View) -> Response:
     values = forms.customer_values(view.form)
     customer_id = view.request.path_params["customer_id"]
     try:
-        await view.call(customers.update, view.merchant.id, key, values, now=view.ctx.clock.now())
+        await view.call(customers.update, view.merchant.id, key, values, now=view.now())
     except errors.Invalid as exc:
         return view.render("customer_form.html", 422, values=values, errors=exc.errors, customer_id=customer_id)
     return view.redirect("dashboard:customer", {"notice": "saved"}, customer_id=customer_id)

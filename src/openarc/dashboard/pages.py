@@ -105,6 +105,10 @@ class View:
         assert self.account is not None
         return self.account
 
+    def now(self) -> int:
+        """The merchant's time: its sandbox clock where it moved it, as the API reads it."""
+        return self.ctx.clock.now(self.merchant.id)
+
     async def call(self, fn: Callable[..., Any], /, *args: object, **kwargs: object) -> Any:
         return await self.ctx.call(fn, self.ctx.db, *args, **kwargs)
 
