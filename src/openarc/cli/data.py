@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
+from typing import IO
 
 from tqdm import tqdm
 
 from openarc.cli.common import add_database_option, opened
-from openarc.errors import Invalid
+from openarc.context import AppContext
+from openarc.errors import Invalid, NotFound
 from openarc.services import accounts, charge_transfer, transfer
 
 #: Files with at least this many lines get a progress bar (on a terminal).
@@ -29,7 +33,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     load.add_argument("file", metavar="FILE", help="a .csv or .jsonl file, or - for standard input")
     load.add_argument("--account", required=True, metavar="NAME", help="merchant (created if new)")
     load.add_argument("--format", choices=transfer.FORMATS, help="default: from the file name, else csv")
-    load.add_argument("--dry-run", action="store_true", help="validate and report, import nothing")
+    load.add_argument("--dry-run", action="store_true",
+                      help="report exactly what the import would do (every row's outcome), writing nothing")
+    load.add_argument("--on-conflict", choices=transfer.ON_CONFLICT, default="skip",
+                      help="a row that matches a customer already there (by id, else by email in any case) or an "
+                           "earlier row of the file: skip it (default), update the customer as a PATCH would, "
+                           "or reject the row")
+    load.add_argument("--ignore-unknown-columns", action="store_true",
+                      help="leave out columns (JSON keys) that name no customer field instead of refusing the file")
     load.add_argument("--charges", action="store_true",
                       help="the file holds card charges (JSON lines, as `openarc export --charges` writes them)")
     add_database_option(load)
@@ -52,13 +63,35 @@ def run_import(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         ctx = stack.enter_context(opened(args))
         if args.file == "-":
-            stream, lines = transfer.text_of(sys.stdin.buffer), 0
+            # Read twice (checked whole first, then imported): standard input is kept in a file.
+            path = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="openarc-import-"))) / "stdin"
+            with path.open("wb") as copy:
+                shutil.copyfileobj(sys.stdin.buffer, copy)
         else:
             path = Path(args.file)
-            with path.open("rb") as raw:
-                lines = transfer.count_lines(raw)
-            stream = stack.enter_context(transfer.text_of(path.open("rb")))
-        account = accounts.ensure_account(ctx.db, args.account, now=ctx.clock.now())
+        with path.open("rb") as raw:
+            lines = transfer.count_lines(raw)
+
+        def open_text() -> IO[str]:
+            return transfer.text_of(path.open("rb"))
+
+        account_id, name = _merchant(ctx, args.account, dry_run=args.dry_run, checked=None)
+        try:
+            checked = transfer.survey(open_text, fmt, customer_key=ctx.ids.customer.decode,
+                                      ignore_unknown=args.ignore_unknown_columns)
+        except transfer.Refused as exc:
+            print(f"Nothing was imported into '{name}'; the file was refused:", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  {problem}", file=sys.stderr)
+            if exc.unknown_columns:
+                print(f"Columns (and JSON keys) may be, in any case: id or customer_id, {', '.join(transfer.COLUMNS[1:])}. "
+                      "To import the file without the others, run the same command with --ignore-unknown-columns.",
+                      file=sys.stderr)
+            else:
+                print("Fix the file and run the same command again.", file=sys.stderr)
+            return EXIT_REJECTED
+        # Only now that the file can be imported is a new merchant created.
+        account_id, name = _merchant(ctx, args.account, dry_run=args.dry_run, checked=checked)
         bar = stack.enter_context(tqdm(
             total=lines or None, unit="line", desc="Importing", file=sys.stderr,
             disable=None if lines >= PROGRESS_FROM_LINES else True,
@@ -67,18 +100,72 @@ def run_import(args: argparse.Namespace) -> int:
         def advance(row: transfer.Row) -> None:
             bar.update(row.lines_read - bar.n)
 
-        report = transfer.import_customers(
-            ctx.db, account.id, transfer.read_rows(stream, fmt), now=ctx.clock.now(),
-            dry_run=args.dry_run, progress=advance,
-        )
-    verb = "Would import" if args.dry_run else "Imported"
-    print(f"{verb} {report.imported} customer{'s' * (report.imported != 1)} into '{account.name}'.")
-    if not report.rejected:
-        return 0
-    print(f"Rejected {len(report.rejected)} row{'s' * (len(report.rejected) != 1)}:", file=sys.stderr)
-    for rejected in report.rejected:
-        print(f"  line {rejected.line}: {rejected.reason}", file=sys.stderr)
-    return EXIT_REJECTED
+        report = transfer.import_customers(ctx.db, account_id, checked, now=ctx.clock.now(),
+                                           on_conflict=args.on_conflict, dry_run=args.dry_run, progress=advance)
+    return print_report(report, name, dry_run=args.dry_run, on_conflict=args.on_conflict)
+
+
+def _merchant(ctx: AppContext, name: str, *, dry_run: bool,
+              checked: transfer.Survey | None) -> tuple[int | None, str]:
+    """The merchant's key and name.  A dry run creates nothing, so a merchant that does not
+    exist yet is None (no customers); a real run creates it, once the file was found
+    importable (``checked``)."""
+    name = accounts.validate_name(name)
+    if checked is not None and not dry_run:
+        account = accounts.ensure_account(ctx.db, name, now=ctx.clock.now())
+        return account.id, account.name
+    try:
+        account = accounts.account_named(ctx.db, name)
+    except NotFound:
+        return None, name
+    return account.id, account.name
+
+
+_AGAIN = {
+    "skip": "Running the same command again{when} imports {what} and skips the rows already imported "
+            "(recognised by id or email).",
+    "update": "Running the same command again{when} imports {what}; the rows already imported are recognised "
+              "(by id or email) and updated again, not duplicated.",
+    "error": "Running the same command again with --on-conflict skip{when} imports {what} and skips the rows "
+             "already imported (recognised by id or email).",
+}
+
+
+def print_report(report: transfer.ImportReport, name: str, *, dry_run: bool, on_conflict: str) -> int:
+    """The summary on standard output; every row's outcome, by line, on standard error.  A dry
+    run prints the same as the real run would, but for what to do next."""
+    counts = (f"{report.created.count} created, {report.updated.count} updated, {report.skipped.count} skipped, "
+              f"{len(report.rejected)} rejected")
+    if dry_run:
+        print(f"Dry run, nothing written. Importing into '{name}' would give: {counts}.")
+    else:
+        print(f"Imported into '{name}': {counts}.")
+    err = sys.stderr
+    if report.ignored:
+        print("Ignored columns: " + ", ".join(f'"{column}"' for column in report.ignored), file=err)
+    for label, lines in (("Created", report.created), ("Updated", report.updated),
+                         ("Skipped (already there)", report.skipped)):
+        if lines.count:
+            print(f"{label}: {lines}", file=err)
+    if report.repeats:
+        print("Same customer as an earlier row: "
+              + ", ".join(f"line {r.line} ({r.by}, as line {r.earlier})" for r in report.repeats), file=err)
+    if report.rejected:
+        print(f"Rejected {len(report.rejected)} row{'s' * (len(report.rejected) != 1)}:", file=err)
+        for rejected in report.rejected:
+            print(f"  {rejected.where}: {rejected.reason}", file=err)
+    if report.unmatchable.count:
+        print(f"Note: a row without an email cannot be recognised by a later import of this file: "
+              f"{report.unmatchable} (each would be created again).", file=err)
+    if report.stopped is not None:
+        where = f"line {report.stopped.line}" if report.stopped.line is not None else "its first row"
+        print(f"Stopped at {where} ({report.stopped.reason}): the rows listed above as created or updated "
+              f"were {'checked' if dry_run else 'written'}, nothing from {where} on was.", file=err)
+    if not dry_run and report.stopped is not None:
+        print(_AGAIN[on_conflict].format(when="", what="the rest"), file=err)
+    elif not dry_run and report.rejected:
+        print(_AGAIN[on_conflict].format(when=" after fixing the rejected rows", what="them"), file=err)
+    return EXIT_REJECTED if report.rejected or report.stopped is not None else 0
 
 
 def run_import_charges(args: argparse.Namespace) -> int:
