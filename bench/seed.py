@@ -11,7 +11,7 @@ from openarc.config import Settings
 from openarc.context import AppContext, build_context
 from openarc.db.steps import run
 from openarc.services import accounts, cards, charges, customer_search, customers
-from openarc.services.customers import invoice_prefix
+from openarc.services.ordinals import invoice_prefix
 
 BATCH = 20_000
 #: Settled charges of 1,000 cents the refund scenario spreads its 10-cent refunds over (room for

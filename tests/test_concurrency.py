@@ -135,7 +135,7 @@ def test_ordinal_blocks_of_separate_processes_never_overlap(settings: Settings) 
     workers (two ``Ordinals``) drawing concurrently for one merchant never share one."""
     from openarc.context import build_context
     from openarc.db.steps import Steps, run
-    from openarc.services import accounts, customers
+    from openarc.services import accounts, customers, ordinals
 
     ctx = build_context(settings)
 
@@ -145,14 +145,14 @@ def test_ordinal_blocks_of_separate_processes_never_overlap(settings: Settings) 
 
     try:
         account = accounts.ensure_account(ctx.db, "blocks", now=1)
-        workers = [customers.Ordinals(size=7), customers.Ordinals(size=5)]
+        workers = [ordinals.Ordinals(size=7), ordinals.Ordinals(size=5)]
         with ThreadPoolExecutor(8) as pool:
             drawn = list(pool.map(lambda i: blocking(workers[i % 2].next(account.id)), range(400)))
         assert len(set(drawn)) == len(drawn)
         # A create that reserves nothing (the CLI's, SQLite's) still lands after every block.
         with ctx.db.raw.write() as raw:
             created = run(raw, customers.create(account.id, customers.clean({"name": "After Blocks"}), now=1))
-        assert created.invoice_prefix not in {customers.invoice_prefix(account.id, n) for n in drawn}
+        assert created.invoice_prefix not in {ordinals.invoice_prefix(account.id, n) for n in drawn}
         if ON_POSTGRES:  # the one-statement insert exists there only (SQLite has no DML in WITH)
             for i in range(20):
                 blocking(customers.inserted_counted(workers[i % 2], account.id, customers.clean({"name": "Blocked"}),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from factories import BANK_ACCOUNT_NUMBER, CVV, VISA
 from openarc.ids import Ids
-from openarc.services.customers import invoice_prefix
+from openarc.services.ordinals import invoice_prefix
 from openarc.timefmt import readable
 
 

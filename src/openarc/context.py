@@ -22,8 +22,8 @@ from openarc.db.steps import Steps, run
 from openarc.ids import Ids
 from openarc.services import installation
 from openarc.services.accounts import KeyCache
-from openarc.services.customers import Ordinals
 from openarc.services.installation import Secrets
+from openarc.services.ordinals import Ordinals
 
 T = TypeVar("T")
 
