@@ -15,9 +15,10 @@ beside what was sent, and filters on those columns, by index.
 
 Every word, the whole name, the email and the phone digits of a customer are rows of
 ``customer_terms`` (merchant, term, customer), written with the customer.  A search reads
-one range of that index, so it costs the same for 10,000 customers as for 1,000,000: it
-stops after ``MAX_ROWS`` index entries, and answers at most ``MAX_RESULTS`` customers,
-ordered by the term they matched (a whole word before a longer one), then oldest first.
+one range of that index: the entries its page needs, and a count the database makes over at
+most ``MAX_ROWS`` entries; so it costs about the same for 10,000 customers as for 1,000,000.
+It answers at most ``MAX_RESULTS`` customers, ordered by the term they matched (a whole word
+before a longer one), then oldest first.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from collections.abc import Mapping, Sequence
 
 import orjson
 
-from openarc.db.steps import ENGINE, Many, Run, Steps
+from openarc.db.steps import ENGINE, Many, One, Run, Steps
 
 #: Customers one search answers at most (its ``total`` never says more).
 MAX_RESULTS = 1000
@@ -107,6 +108,11 @@ _SEARCH = (
     "SELECT customer_id FROM customer_terms "
     "WHERE account_id = :account_id AND term >= :low AND term < :high ORDER BY term, customer_id LIMIT :rows"
 )
+# How many customers a prefix finds, counted in the database over at most :rows index entries.
+_COUNT = (
+    "SELECT count(DISTINCT customer_id) FROM (SELECT customer_id FROM customer_terms "
+    "WHERE account_id = :account_id AND term >= :low AND term < :high LIMIT :rows) AS matched"
+)
 
 
 def save_terms(account_id: int, customer_id: int, values: Mapping[str, object], *, replace: bool = False) -> Steps[None]:
@@ -135,6 +141,33 @@ def prefixes(q: str) -> list[str]:
     if len(digits) >= MIN_DIGITS and digits.isascii() and digits.isdigit() and digits != text:
         found.append(digits)
     return found
+
+
+def _bounds(account_id: int, prefix: str) -> dict[str, object]:
+    return {"account_id": account_id, "low": prefix, "high": prefix + _TOP}
+
+
+def ranked(account_id: int, q: str, *, wanted: int) -> Steps[tuple[list[int], int]]:
+    """The first ``wanted`` customers ``q`` finds, best first, and how many it finds (at most
+    ``MAX_RESULTS``).  Only the index entries the page needs come back; the rest are counted
+    in the database, so a page costs the same whether a prefix matches a hundred customers or
+    a hundred thousand."""
+    found: dict[int, None] = {}
+    total = 0
+    for prefix in prefixes(q):
+        bounds = _bounds(account_id, prefix)
+        total += (yield One(_COUNT, {**bounds, "rows": MAX_ROWS}))[0]
+        rows_read = min(MAX_ROWS, 2 * wanted + 8)  # a customer can match through a few terms
+        while True:
+            rows = yield Many(_SEARCH, {**bounds, "rows": rows_read})
+            these = dict.fromkeys(customer_id for (customer_id,) in rows)
+            if len(found.keys() | these.keys()) >= wanted or len(rows) < rows_read or rows_read >= MAX_ROWS:
+                break
+            rows_read = min(MAX_ROWS, rows_read * 4)
+        found.update(these)
+        if len(found) >= wanted:
+            break
+    return list(found)[:wanted], min(max(total, len(found)), MAX_RESULTS)
 
 
 def matching(account_id: int, q: str, *, first: Sequence[int] = ()) -> Steps[list[int]]:

@@ -312,6 +312,11 @@ _FILTER_COLUMNS = {"email": "email_key", "name": "name_key", "phone": "phone"}
 def _searched(account_id: int, q: str, named: int | None, where: str, params: dict[str, object],
               per_page: int, number: int) -> Steps[Page[Customer]]:
     """A page of what ``q`` finds (see ``customer_search``), within the filters ``where`` sets."""
+    offset = (number - 1) * per_page
+    if named is None and len(params) == 1:  # no filters: the page's entries and a count
+        ids, total = yield from customer_search.ranked(
+            account_id, q, wanted=min(offset + per_page, customer_search.MAX_RESULTS))
+        return (yield from _page_by_ids(account_id, ids[offset:], total, per_page, number))
     ids = yield from customer_search.matching(account_id, q, first=() if named is None else (named,))
     if ids and (named is not None or len(params) > 1):
         # The id ``q`` named may be another merchant's; filters narrow the search.
@@ -319,8 +324,11 @@ def _searched(account_id: int, q: str, named: int | None, where: str, params: di
         kept = {row[0] for row in (yield Many(f"SELECT id FROM customers WHERE {where} AND id {clause}",
                                               {**params, **listed}))}
         ids = [key for key in ids if key in kept]
-    offset = (number - 1) * per_page
-    shown = ids[offset : offset + per_page]
+    return (yield from _page_by_ids(account_id, ids[offset : offset + per_page], len(ids), per_page, number))
+
+
+def _page_by_ids(account_id: int, shown: list[int], total: int, per_page: int, number: int) -> Steps[Page[Customer]]:
+    """The merchant's customers ``shown``, in that order, as a page of ``total``."""
     items: list[Customer] = []
     if shown:
         clause, listed = in_list("k", shown)
@@ -328,4 +336,4 @@ def _searched(account_id: int, q: str, named: int | None, where: str, params: di
                           {"account_id": account_id, **listed})
         by_id = {customer.id: customer for customer in (yield from with_payment_methods(rows))}
         items = [by_id[key] for key in shown if key in by_id]
-    return Page(items, len(ids), per_page, number)
+    return Page(items, total, per_page, number)
