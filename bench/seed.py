@@ -142,7 +142,7 @@ def seed(database_url: str, count: int) -> tuple[str, list[tuple[str, str]], flo
                 # MB at 1M rows) runs for ~40 s into the measurements, and every page first
                 # written after it starts costs a full-page image in the WAL (create p99 at
                 # 1M: 27.7–32.8 ms with it overlapping, measured in the fifth session).
-                raw_conn.autocommit = True
+                raw_conn.driver_connection.autocommit = True  # the psycopg connection itself
                 # And the visibility map autovacuum would have set by now: without it an
                 # index-only scan (the search's count) visits the heap for every entry.
                 cursor.execute("VACUUM ANALYZE")
