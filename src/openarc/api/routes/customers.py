@@ -67,10 +67,12 @@ async def retrieve(request: Request) -> Response:
 
 
 _SEARCH: dict[str, object] = {
-    "name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100},
+    # Any length: only the first 100 characters are looked at (customer_search.MAX_QUERY), none refused.
+    "name": "q", "in": "query", "schema": {"type": "string"},
     "description": "OpenArc extension: finds customers by the start of any word of their name, the start of their "
                    "email, their phone digits however written (`555-000-0042`, `+1 555 000 0042`) or their id (with "
-                   "or without `cus_`), ignoring case; best matches first, at most 1,000",
+                   "or without `cus_`), ignoring case; best matches first, at most 1,000. Only the first 100 "
+                   "characters are looked at.",
     "example": "john",
 }
 
