@@ -14,7 +14,7 @@ import pytest
 from conftest import Client
 from openarc.cli import main
 from openarc.config import Settings
-from openarc.services import transfer
+from openarc.services import accounts, transfer
 
 GOOD_AND_BAD_CSV = """\
 name,email,phone,zip,city,unknown column
@@ -558,3 +558,31 @@ def test_a_dry_run_reports_exactly_what_the_real_run_then_does(
     dry_code, dry_out, _ = importing(capsys, settings, path, "--dry-run", account="newcomer")
     assert (dry_code, counts(dry_out)) == (2, (4, 0, 2, 1))
     assert run(capsys, "export", "--account", "newcomer", "--database", settings.database_url)[0] == 3
+
+
+def test_an_import_stopped_midway_reports_exactly_the_rows_it_wrote_and_resumes(
+    client: Client, settings: Settings, tmp_path: Path
+) -> None:
+    # Ctrl-C on line 1,500 of 2,000: creates are committed in batches, and the report lists
+    # as created exactly the rows that are in the database; the same import again resumes.
+    path = tmp_path / "customers.csv"
+    path.write_text("name,email\n" + "".join(f"Buyer {chr(65 + i % 26)}{chr(65 + i // 26 % 26)},b{i}@example.com\n"
+                                             for i in range(2000)))
+    ctx = client.app.state.ctx
+    account = accounts.ensure_account(ctx.db, "merchant-a", now=ctx.clock.now())
+
+    def checked() -> transfer.Survey:
+        return transfer.survey(lambda: transfer.text_of(path.open("rb")), "csv", customer_key=ctx.ids.customer.decode)
+
+    def interrupt(row: transfer.Row) -> None:
+        if row.line == 1500:
+            raise KeyboardInterrupt
+
+    report = transfer.import_customers(ctx.db, account.id, checked(), now=ctx.clock.now(), progress=interrupt)
+    assert report.stopped is not None and report.stopped.reason == "interrupted"
+    written = total(client, client.a.headers)
+    assert 0 < written <= 1499 and report.created.count == written
+    assert list(report.created) == list(range(2, written + 2)) and report.stopped.line == written + 2
+    again = transfer.import_customers(ctx.db, account.id, checked(), now=ctx.clock.now())
+    assert again.stopped is None and (again.skipped.count, again.created.count) == (written, 2000 - written)
+    assert total(client, client.a.headers) == 2000

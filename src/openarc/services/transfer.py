@@ -9,7 +9,7 @@ Import never damages data, and says exactly what it did:
 * The file is read twice.  First whole (``survey``), to check that every record can be
   delimited (an unterminated quote is named by the line its record starts on) and to collect
   the ids and emails its rows carry: a file that cannot be read whole is refused and nothing
-  is imported.  Then row by row (``import_customers``), each row its own transaction.
+  is imported.  Then row by row (``import_customers``).
 * Each row is checked by the API's rules (``customers.RULES``) and matched to the merchant's
   customers as they were when the import began (by ``id``/``customer_id`` when it is one of
   the merchant's, else by email in any case) and to the earlier rows of the file.  A match is
@@ -28,14 +28,18 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from typing import IO, Literal
 
 import orjson
 from sqlalchemy import func, select
 
 from openarc.db import Database
+from openarc.db.raw import Raw
 from openarc.db.steps import run
 from openarc.db.tables import customers as customers_table
 from openarc.errors import Invalid, NotFound
@@ -373,31 +377,39 @@ def survey(open_text: Callable[[], IO[str]], fmt: Format, *, customer_key: Calla
     return Survey(open_text, fmt, ignore_unknown, customer_key, ids, emails, reader.ignored)
 
 
-_LOOKUP_BATCH = 500
+_SCAN_BATCH = 5000
 
 
 def _existing(db: Database, account_id: int, ids: set[int], emails: set[str]) -> tuple[set[int], dict[str, int]]:
     """Which of ``ids`` are the merchant's customers, and its oldest customer for each of
-    ``emails`` (compared lower-cased: ``Ann@Example.com`` is ``ann@example.com``)."""
+    ``emails`` (compared lower-cased: ``Ann@Example.com`` is ``ann@example.com``).
+
+    One pass over the merchant's customers, oldest first, in batches: there is no index on
+    ``lower(email)``, so any lookup by it reads them all; ``lower(email) IN (…)`` batches of
+    the file's emails read them all once per batch (measured: 2.6 s of a 40,000-row re-import,
+    and growing with rows × customers), this reads them once.
+    """
     table = customers_table
-    lowered = func.lower(table.c.email)
     found: set[int] = set()
     by_email: dict[str, int] = {}
-    wanted_ids, wanted_emails = sorted(ids), sorted(emails)
-    with db.read() as conn:
-        for i in range(0, len(wanted_ids), _LOOKUP_BATCH):
-            batch = wanted_ids[i:i + _LOOKUP_BATCH]
-            found.update(conn.execute(
-                select(table.c.id).where(table.c.account_id == account_id, table.c.id.in_(batch))
-            ).scalars())
-        for i in range(0, len(wanted_emails), _LOOKUP_BATCH):
-            batch_emails = wanted_emails[i:i + _LOOKUP_BATCH]
-            for key, email in conn.execute(
-                select(table.c.id, lowered).where(table.c.account_id == account_id, lowered.in_(batch_emails))
-                .order_by(table.c.id)
-            ):
+    if not ids and not emails:
+        return found, by_email
+    after = 0
+    while True:
+        with db.read() as conn:
+            rows = conn.execute(
+                select(table.c.id, func.lower(table.c.email))
+                .where(table.c.account_id == account_id, table.c.id > after)
+                .order_by(table.c.id).limit(_SCAN_BATCH)
+            ).all()
+        for key, email in rows:
+            if key in ids:
+                found.add(key)
+            if email is not None and email in emails:
                 by_email.setdefault(email, key)
-    return found, by_email
+        if len(rows) < _SCAN_BATCH:
+            return found, by_email
+        after = rows[-1][0]
 
 
 class Lines:
@@ -487,8 +499,19 @@ class _Created:
 _Target = int | _Created
 
 
+#: Rows created in one transaction, at most, and for at most this long (the merchant's row and,
+#: on SQLite, the database's write lock are held meanwhile).  Measured on 40,000 rows (SQLite):
+#: a transaction per row spent most of the import committing.
+_BATCH_ROWS = 500
+_BATCH_SECONDS = 0.2
+
+
 class _Import:
-    """One import's decisions: which customer each row matches, and what it does about it."""
+    """One import's decisions: which customer each row matches, and what it does about it.
+
+    Creates are written in batches (``_BATCH_ROWS``), each its own transaction; the report
+    learns a row's outcome only once what it wrote is committed (``_pending``), so a report
+    cut short by a failure lists exactly the rows written."""
 
     def __init__(self, db: Database, account_id: int | None, checked: Survey, *, now: int,
                  on_conflict: OnConflict, dry_run: bool) -> None:
@@ -502,6 +525,13 @@ class _Import:
         # …and what the rows read so far matched or created: by email, and the first line for each.
         self.claimed: dict[str, _Target] = {}
         self.first_line: dict[_Target, int] = {}
+        self._batch: ExitStack | None = None
+        self._raw: Raw | None = None
+        self._batch_rows = 0
+        self._batch_since = 0.0
+        self._pending: list[Callable[[], None]] = []
+        #: The first line whose outcome is not in the report yet.
+        self.unreported: int | None = None
 
     def match(self, fields: Mapping[str, object], email: str | None) -> tuple[_Target | None, str]:
         key = _id_of(fields, self.customer_key)
@@ -516,14 +546,24 @@ class _Import:
         return None, ""
 
     def take(self, row: Row) -> None:
-        report = self.report
+        """Decide the row's outcome, and write it (a create, in the open batch)."""
+        if self.unreported is None:
+            self.unreported = row.line
+        self._decide(row)
+        if self._batch is None:
+            self._report()
+        elif self._batch_rows >= _BATCH_ROWS or time.monotonic() - self._batch_since >= _BATCH_SECONDS:
+            self.commit()
+
+    def _decide(self, row: Row) -> None:
+        report, note = self.report, self._pending.append
         try:
             if row.problem is not None:
                 raise Invalid(row.problem)
             assert row.fields is not None
             values, created_at, updated_at = validate(row.fields)
         except Invalid as exc:
-            report.rejected.append(Rejected(row.line, exc.errors, row.lines_read))
+            note(partial(report.rejected.append, Rejected(row.line, exc.errors, row.lines_read)))
             return
         email = _email_of(row.fields)
         target, by = self.match(row.fields, email)
@@ -531,46 +571,74 @@ class _Import:
             target = _Created(row.line)
             if not self.dry_run:
                 target.key = self._create(values, created_at, updated_at)
-            report.created.add(row.line)
+            note(partial(report.created.add, row.line))
             if email is None:
-                report.unmatchable.add(row.line)
+                note(partial(report.unmatchable.add, row.line))
         else:
             earlier = self.first_line.get(target)
             if self.on_conflict == "error":
                 message = (f"Line {earlier} of this file has the same {by}." if earlier is not None
                            else f"A customer with this {by} already exists.")
-                report.rejected.append(Rejected(row.line, {by: [message]}, row.lines_read))
+                note(partial(report.rejected.append, Rejected(row.line, {by: [message]}, row.lines_read)))
             else:
                 if earlier is not None:
-                    report.repeats.append(Repeat(row.line, earlier, by))
+                    note(partial(report.repeats.append, Repeat(row.line, earlier, by)))
                 if self.on_conflict == "update":
                     try:
                         self._update(target, row.fields)
                     except NotFound:
-                        report.rejected.append(Rejected(row.line, {by: [
-                            "The customer this row matches was deleted during the import."]}, row.lines_read))
+                        note(partial(report.rejected.append, Rejected(row.line, {by: [
+                            "The customer this row matches was deleted during the import."]}, row.lines_read)))
                         return
-                    report.updated.add(row.line)
+                    note(partial(report.updated.add, row.line))
                 else:
-                    report.skipped.add(row.line)
+                    note(partial(report.skipped.add, row.line))
         self.first_line.setdefault(target, row.line)
         if email is not None:
             self.claimed.setdefault(email, target)
 
+    def _report(self) -> None:
+        for outcome in self._pending:
+            outcome()
+        self._pending.clear()
+        self.unreported = None
+
+    def commit(self) -> None:
+        """Commit the open batch, if any, and report its rows."""
+        if self._batch is not None:
+            batch, self._batch, self._raw = self._batch, None, None
+            batch.close()
+        self._report()
+
+    def abandon(self) -> None:
+        """Roll the open batch back: its rows were not written, and are not reported."""
+        if self._batch is not None:
+            batch, self._batch, self._raw = self._batch, None, None
+            with suppress(Exception):  # the connection may be what failed
+                batch.__exit__(RuntimeError, RuntimeError("import stopped"), None)
+        self._pending.clear()
+
     def _create(self, values: Mapping[str, str | None], created_at: int | None, updated_at: int | None) -> int:
         assert self.account_id is not None
-        with self.db.raw.write() as raw:
-            made = run(raw, customers.create(self.account_id, values,
-                                             now=created_at if created_at is not None else self.now))
-            if updated_at is not None and updated_at != made.updated_at:
-                raw.run("UPDATE customers SET updated_at = :updated_at WHERE id = :id",
-                        {"updated_at": updated_at, "id": made.id})
+        if self._raw is None:
+            self._batch = ExitStack()
+            self._raw = self._batch.enter_context(self.db.raw.write())
+            self._batch_rows, self._batch_since = 0, time.monotonic()
+        raw = self._raw
+        made = run(raw, customers.create(self.account_id, values,
+                                         now=created_at if created_at is not None else self.now))
+        if updated_at is not None and updated_at != made.updated_at:
+            raw.run("UPDATE customers SET updated_at = :updated_at WHERE id = :id",
+                    {"updated_at": updated_at, "id": made.id})
+        self._batch_rows += 1
         return made.id
 
     def _update(self, target: _Target, fields: Mapping[str, object]) -> None:
-        """The row's customer fields, as the body of a PATCH (an empty value clears its field)."""
+        """The row's customer fields, as the body of a PATCH (an empty value clears its field),
+        in its own transaction, after the creates before it are committed."""
         if self.dry_run:
             return
+        self.commit()
         assert self.account_id is not None
         key = target.key if isinstance(target, _Created) else target
         assert key is not None
@@ -589,7 +657,7 @@ def import_customers(
     progress: Callable[[Row], None] | None = None,
 ) -> ImportReport:
     """Import the rows of a surveyed file into the merchant (``None``: one that does not exist
-    yet, for a dry run), each row its own transaction.  Anything that stops it midway (the
+    yet, for a dry run); creates are committed in batches, each update on its own.  Anything that stops it midway (the
     database gone, an interrupt) ends the report with ``stopped``: the lines it lists as
     created or updated were written, nothing from the line it stopped at on was."""
     if on_conflict not in ON_CONFLICT:
@@ -604,12 +672,18 @@ def import_customers(
                 if progress is not None:
                     progress(row)
                 line = None
-    except Refused as exc:  # the file changed since it was surveyed
-        work.report.stopped = Stopped(line, f"the file changed while it was imported: {exc}")
+        work.commit()
     except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - reported, with what was written
-        reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else (
-            f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")
-        work.report.stopped = Stopped(line, reason)
+        first = work.unreported if work.unreported is not None else line
+        work.abandon()
+        if isinstance(exc, Refused):
+            reason = f"the file changed while it was imported: {exc}"
+        elif isinstance(exc, KeyboardInterrupt):
+            reason = "interrupted"
+        else:
+            text = str(exc).strip()
+            reason = f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+        work.report.stopped = Stopped(first, reason)
     return work.report
 
 
