@@ -302,6 +302,11 @@ def test_a_column_that_names_no_field_stops_the_import_before_any_row(
     code, _, err = importing(capsys, settings, tmp_path / "none.csv", "--ignore-unknown-columns")
     assert code == 2 and total(client, client.a.headers) == 0
     assert "no column names a customer field" in err
+    # A spreadsheet that wrote semicolons: said so, rather than offering to ignore the one "column".
+    (tmp_path / "semicolons.csv").write_text("Name;Email;Phone\nJohn Smith;john@example.com;541754301\n")
+    code, _, err = importing(capsys, settings, tmp_path / "semicolons.csv")
+    assert code == 2 and total(client, client.a.headers) == 0
+    assert "the columns seem to be separated by ';'" in err and "--ignore-unknown-columns" not in err
 
 
 def test_ignore_unknown_columns_imports_the_known_ones_and_says_which_it_left_out(

@@ -121,13 +121,22 @@ def _merchant(ctx: AppContext, name: str, *, dry_run: bool,
     return account.id, account.name
 
 
-_AGAIN = {
-    "skip": "Running the same command again{when} imports {what} and skips the rows already imported "
-            "(recognised by id or email).",
-    "update": "Running the same command again{when} imports {what}; the rows already imported are recognised "
-              "(by id or email) and updated again, not duplicated.",
-    "error": "Running the same command again with --on-conflict skip{when} imports {what} and skips the rows "
-             "already imported (recognised by id or email).",
+#: What running the same command again does, after rows were rejected or after a stop.
+_AFTER_REJECTED = {
+    "skip": "Running the same command again after fixing the rejected rows imports them and skips the rows "
+            "already imported (recognised by id or email).",
+    "update": "Running the same command again after fixing the rejected rows imports them; the rows already "
+              "imported are recognised (by id or email) and updated again, not duplicated.",
+    "error": "Running the same command again with --on-conflict skip, after fixing any row rejected for its "
+             "fields, imports what is missing and skips the rows already there (recognised by id or email).",
+}
+_AFTER_STOP = {
+    "skip": "Running the same command again resumes: the rows already imported are recognised (by id or email) "
+            "and skipped.",
+    "update": "Running the same command again resumes: the rows already imported are recognised (by id or email) "
+              "and updated again, not duplicated.",
+    "error": "Running the same command again with --on-conflict skip resumes: the rows already imported are "
+             "recognised (by id or email) and skipped.",
 }
 
 
@@ -162,9 +171,9 @@ def print_report(report: transfer.ImportReport, name: str, *, dry_run: bool, on_
         print(f"Stopped at {where} ({report.stopped.reason}): the rows listed above as created or updated "
               f"were {'checked' if dry_run else 'written'}, nothing from {where} on was.", file=err)
     if not dry_run and report.stopped is not None:
-        print(_AGAIN[on_conflict].format(when="", what="the rest"), file=err)
+        print(_AFTER_STOP[on_conflict], file=err)
     elif not dry_run and report.rejected:
-        print(_AGAIN[on_conflict].format(when=" after fixing the rejected rows", what="them"), file=err)
+        print(_AFTER_REJECTED[on_conflict], file=err)
     return EXIT_REJECTED if report.rejected or report.stopped is not None else 0
 
 

@@ -208,10 +208,15 @@ class Reader:
                 named[name] = written
             fields.append(name)
         problems[:0] = [f'line {line}: the column "{written}" names no customer field' for written in unknown]
-        if not any(name in customers.RULES for name in named):
+        known = any(name in customers.RULES for name in named)
+        if not known:
             problems.append(f"line {line}: no column names a customer field")
+            separator = next((c for c in ";\t|" if len(header) == 1 and c in header[0]), None)
+            if separator is not None:
+                problems.append(f"line {line}: the columns seem to be separated by {separator!r}; "
+                                "save the file with commas between them (CSV)")
         if problems:
-            raise Refused(problems, unknown_columns=bool(unknown))
+            raise Refused(problems, unknown_columns=bool(unknown) and known)
         return fields
 
     # -------------------------------------------------------------------- JSON lines
