@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
 import jsonschema_rs
 import orjson
 import pytest
+from schemathesis.specs.openapi.definitions import OPENAPI_31  # the official OpenAPI 3.1 schema
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from conftest import Client
+from conftest import Client, database_url
 from factories import bank_account_body
 from openarc.api import openapi
+from openarc.api.app import create_app
 from openarc.api.routes import Body, Ok, operation, resource
+from openarc.config import Settings
+from openarc.services import customers
 
 #: Pinned, though everything else here is derived from the routes: an operationId is a public
 #: name (client generators name their methods after it), so renaming or dropping one breaks
@@ -126,6 +131,208 @@ def test_published_patterns_agree_with_the_server_beyond_ascii(client: Client) -
         assert city_ok(value) is accepted, value
         r = client.post("/v1/customers", json={"city": value}, headers=client.a.headers)
         assert (r.status_code == 201) is accepted, (value, r.text)
+
+
+# ---------------------------------------------------------------------------- a reference people can read
+
+
+def _document(settings: Settings, *, sandbox: bool = False) -> dict[str, Any]:
+    """The document a server serves, through JSON (as a client reads it)."""
+    with Client(create_app(dataclasses.replace(settings, sandbox=sandbox)), raise_server_exceptions=False) as client:
+        return client.get("/openapi.json").json()
+
+
+def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    return [(method, path, item, op) for path, item in doc["paths"].items()
+            for method, op in item.items() if method != "parameters"]
+
+
+def _answer(doc: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    return doc["components"]["responses"][answer["$ref"].rsplit("/", 1)[1]] if "$ref" in answer else answer
+
+
+def _resolved(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def _check_example(doc: dict[str, Any], value: object, schema: dict[str, Any], where: str) -> None:
+    """``value`` is valid by ``schema``: an example that the server would refuse (or never send) misleads."""
+    validator = jsonschema_rs.validator_for({**schema, "components": doc["components"]})
+    problems = [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in validator.iter_errors(value)]
+    assert not problems, (where, problems)
+
+
+@pytest.fixture(scope="module")
+def sandbox_doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    settings = Settings(database_url=database_url(tmp_path_factory.mktemp("doc") / "openarc.db"))
+    return _document(settings, sandbox=True)
+
+
+def test_the_document_is_valid_openapi_3_1(sandbox_doc: dict[str, Any]) -> None:
+    """By the OpenAPI 3.1 schema (Schemathesis' copy of the official one), and each schema in it by
+    JSON Schema 2020-12, the dialect 3.1 uses."""
+    problems = [f"{'/'.join(map(str, e.instance_path))}: {e.message[:300]}"
+                for e in jsonschema_rs.validator_for(OPENAPI_31).iter_errors(sandbox_doc)]
+    assert not problems, problems[:10]
+    for name, schema in sandbox_doc["components"]["schemas"].items():
+        assert jsonschema_rs.meta.is_valid(schema), name
+
+
+def test_every_operation_is_tagged_and_every_tag_described(sandbox_doc: dict[str, Any]) -> None:
+    tags = [tag["name"] for tag in sandbox_doc["tags"]]
+    assert tags == ["Customers", "Cards", "Tokens", "Bank accounts", "Charges", "ACH charges", "Sandbox", "Health"]
+    assert all(tag["description"] for tag in sandbox_doc["tags"])
+    for method, path, _, op in _operations(sandbox_doc):
+        assert op.get("tags") and len(op["tags"]) == 1 and op["tags"][0] in tags, (method, path)
+        assert op["summary"], (method, path)
+    tagged = {op["tags"][0] for _, _, _, op in _operations(sandbox_doc)}
+    assert tagged == set(tags)
+
+
+def test_every_request_field_is_described_with_an_example_that_is_valid(sandbox_doc: dict[str, Any]) -> None:
+    """Parameters and body fields, in both encodings; each example valid by its own field's schema and
+    each operation's body example by the body's (so "Try it out" sends what the server takes)."""
+    bodies = 0
+    for method, path, item, op in _operations(sandbox_doc):
+        for parameter in [*item.get("parameters", []), *op.get("parameters", [])]:
+            where = (method, path, parameter["name"])
+            assert parameter.get("description") and "example" in parameter, where
+            _check_example(sandbox_doc, parameter["example"], parameter["schema"], str(where))
+        if "requestBody" not in op:
+            continue
+        assert op["requestBody"]["description"], (method, path)
+        for media_type, content in op["requestBody"]["content"].items():
+            bodies += 1
+            schema = _resolved(sandbox_doc, content["schema"])
+            assert schema["properties"], (method, path)
+            for name, field in schema["properties"].items():
+                where = (method, path, media_type, name)
+                assert field.get("description"), where
+                assert field.get("examples"), where
+                for example in field["examples"]:
+                    _check_example(sandbox_doc, example, field, str(where))
+            assert content["example"], (method, path, media_type)
+            _check_example(sandbox_doc, content["example"], content["schema"], f"{method} {path} {media_type}")
+            if media_type == "application/x-www-form-urlencoded":
+                assert all(isinstance(value, str) for value in content["example"].values()), (method, path)
+    assert bodies == 2 * 11  # 9 bodies of the API, 2 of the sandbox controls
+
+
+def test_every_answer_is_described_with_an_example_that_is_valid(sandbox_doc: dict[str, Any]) -> None:
+    for method, path, _, op in _operations(sandbox_doc):
+        for status, answer in op["responses"].items():
+            answer = _answer(sandbox_doc, answer)
+            assert answer["description"], (method, path, status)
+            for header, spec in answer.get("headers", {}).items():
+                assert spec["description"] and "example" in spec, (method, path, status, header)
+            for content in answer.get("content", {}).values():
+                assert "example" in content, (method, path, status)
+                _check_example(sandbox_doc, content["example"], content["schema"], f"{method} {path} {status}")
+            assert "content" in answer or status == "204", (method, path, status)
+
+
+def _undescribed(schema: Any, where: str) -> list[str]:
+    """The properties (at any depth) of a response schema that say nothing of what they are."""
+    if isinstance(schema, list):
+        return [found for i, s in enumerate(schema) for found in _undescribed(s, f"{where}[{i}]")]
+    if not isinstance(schema, dict):
+        return []
+    found = []
+    for name, sub in schema.get("properties", {}).items():
+        if not sub.get("description"):
+            found.append(f"{where}.{name}")
+        found += _undescribed(sub, f"{where}.{name}")
+    for keyword in ("items", "anyOf", "allOf", "additionalProperties"):
+        if keyword in schema:
+            found += _undescribed(schema[keyword], where)
+    return found
+
+
+def test_every_response_property_is_described(sandbox_doc: dict[str, Any]) -> None:
+    from openarc.api.schemas import COMPONENTS
+
+    undescribed = [found for name in COMPONENTS
+                   for found in _undescribed(sandbox_doc["components"]["schemas"][name], name)]
+    assert not undescribed, undescribed
+    customer = sandbox_doc["components"]["schemas"]["Customer"]["properties"]
+    assert len(customer) >= 26 and all(field["description"] for field in customer.values())
+
+
+def test_the_examples_are_payarcs_own(sandbox_doc: dict[str, Any]) -> None:
+    """The Create Customer example is the customer of PayArc's Create Customer guide, in both encodings."""
+    guide = {"name": "John Smith", "email": "customer@xyz.com", "address_1": "103 Mason Street",
+             "city": "New York", "zip": "10469", "phone": "541754301"}
+    create = sandbox_doc["paths"]["/v1/customers"]["post"]
+    for content in create["requestBody"]["content"].values():
+        assert guide.items() <= content["example"].items()
+    fields = sandbox_doc["components"]["schemas"]["CustomerCreateInput"]["properties"]
+    assert fields["name"]["description"] == "Name of the customer." and fields["name"]["examples"] == ["John Smith"]
+    answer = create["responses"]["201"]["content"]["application/json"]["example"]["data"]
+    assert answer["id"] == "KPxMADVnxMV4nNjp" and guide.items() <= answer.items()
+    token = sandbox_doc["paths"]["/v1/tokens"]["post"]["requestBody"]["content"]["application/json"]["example"]
+    assert token["card_number"] == "4012000098765439"  # a test card of PayArc's documentation
+
+
+def test_examples_change_nothing_that_is_valid(sandbox_doc: dict[str, Any]) -> None:
+    """Descriptions and examples are annotations: without them every schema is what it was."""
+    def bare(schema: Any) -> Any:
+        if isinstance(schema, list):
+            return [bare(s) for s in schema]
+        if not isinstance(schema, dict):
+            return schema
+        return {k: bare(v) for k, v in schema.items() if k not in ("description", "examples")}
+
+    customer = sandbox_doc["components"]["schemas"]["CustomerInput"]["properties"]
+    assert bare(customer["name"]) == openapi.field_schema(customers.RULES["name"])
+
+
+def test_health_and_the_sandbox_controls_are_documented_only_where_served(
+        settings: Settings, sandbox_doc: dict[str, Any]) -> None:
+    health = sandbox_doc["paths"]["/healthz"]["get"]
+    assert health["security"] == [] and {"200", "503"} <= set(health["responses"])
+    controls = {path for path in sandbox_doc["paths"] if path.startswith("/_openarc/")}
+    assert controls == {"/_openarc/reset", "/_openarc/settle", "/_openarc/requests", "/_openarc/clock",
+                        "/_openarc/clock/freeze", "/_openarc/clock/advance", "/_openarc/clock/reset"}
+    assert all(op["tags"] == ["Sandbox"] for path in controls for op in sandbox_doc["paths"][path].values())
+    plain = _document(settings)
+    assert "/healthz" in plain["paths"] and not any(path.startswith("/_openarc") for path in plain["paths"])
+    assert "Sandbox" not in {tag["name"] for tag in plain["tags"]}
+
+
+def test_the_key_is_a_bearer_scheme_every_api_operation_needs(sandbox_doc: dict[str, Any]) -> None:
+    assert sandbox_doc["security"] == [{"bearerAuth": []}]
+    scheme = sandbox_doc["components"]["securitySchemes"]["bearerAuth"]
+    assert scheme["type"] == "http" and scheme["scheme"] == "bearer" and scheme["description"]
+    for method, path, _, op in _operations(sandbox_doc):
+        assert ("security" in op) is (path == "/healthz"), (method, path)
+
+
+def test_the_sandbox_controls_answer_as_documented(settings: Settings, sandbox_doc: dict[str, Any]) -> None:
+    with Client(create_app(dataclasses.replace(settings, sandbox=True)), raise_server_exceptions=False) as client:
+        headers = client.merchant("sandboxed").headers
+        client.post("/v1/customers", headers=headers, data={"name": "John Smith"})
+        answers = [
+            ("get", "/_openarc/clock", client.get("/_openarc/clock", headers=headers)),
+            ("post", "/_openarc/clock/freeze", client.post("/_openarc/clock/freeze", headers=headers,
+                                                           json={"at": 1930132800})),
+            ("post", "/_openarc/clock/advance", client.post("/_openarc/clock/advance", headers=headers,
+                                                            data={"seconds": "-60"})),
+            ("post", "/_openarc/clock/advance", client.post("/_openarc/clock/advance", headers=headers, json={})),
+            ("post", "/_openarc/clock/reset", client.post("/_openarc/clock/reset", headers=headers)),
+            ("post", "/_openarc/settle", client.post("/_openarc/settle", headers=headers)),
+            ("get", "/_openarc/requests", client.get("/_openarc/requests?limit=5", headers=headers)),
+            ("post", "/_openarc/reset", client.post("/_openarc/reset", headers=headers)),
+            ("delete", "/_openarc/requests", client.delete("/_openarc/requests", headers=headers)),
+            ("get", "/_openarc/clock", client.get("/_openarc/clock")),
+            ("get", "/healthz", client.get("/healthz")),
+        ]
+    for method, path, answer in answers:
+        published = _answer(sandbox_doc, sandbox_doc["paths"][path][method]["responses"][str(answer.status_code)])
+        if "content" in published:
+            _check_example(sandbox_doc, answer.json(), published["content"]["application/json"]["schema"],
+                           f"{method} {path} {answer.status_code}")
 
 
 def test_docs_page_is_self_contained_and_interactive(client: Client) -> None:

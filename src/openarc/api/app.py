@@ -18,7 +18,7 @@ from openarc.api.errors import HANDLERS
 from openarc.api.front import Front, Shortcut
 from openarc.api.idempotency import IdempotencyMiddleware
 from openarc.api.middleware import RateLimitMiddleware, RequestLogMiddleware
-from openarc.api.routes import ach_charges, bank_accounts, cards, charges, customers, tokens
+from openarc.api.routes import ach_charges, bank_accounts, cards, charges, customers, resource, tokens
 from openarc.api.timeouts import BodyTimeoutMiddleware
 from openarc.clock import Clock
 from openarc.config import Settings
@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         Route("/", docs.home, methods=["GET"], include_in_schema=False),
         Route("/openapi.json", docs.openapi_json, methods=["GET"], include_in_schema=False),
         Route("/docs", docs.docs_page, methods=["GET"], include_in_schema=False),
-        Route("/healthz", health.healthz, methods=["GET"], include_in_schema=False),
+        resource("/healthz", get=health.healthz),  # declared: in the document, tagged Health
         # The one place the API and the dashboard meet (architecture: the factory mounts it).
         *dashboard.routes,
     ]

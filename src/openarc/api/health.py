@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from openarc.api.errors import json_response
-from openarc.api.routes import ctx_of
+from openarc.api.routes import Ok, ctx_of, operation
 from openarc.context import AppContext
 from openarc.services import accounts
 
@@ -63,6 +63,20 @@ def _asking(request: Request, ctx: AppContext) -> _Question:
     return question
 
 
+_NO_STORE: tuple[str, dict[str, object]] = ("Cache-Control", {"description": "Always no-store", "schema": {"type": "string"}, "example": "no-store"})
+
+
+@operation(
+    "checkHealth", "Whether this server can serve", tag="Health", authenticated=False,
+    description="Asks the database a trivial question about OpenArc's own schema, over the connections requests "
+                "use. No key is needed and nothing is revealed beyond up or down.",
+    ok=Ok(200, "The database answered: this worker can serve", "Health", headers=(_NO_STORE,)),
+    also=(Ok(503, f"The database failed, or did not answer within {TIMEOUT_SECONDS:g} seconds: take this worker "
+                  "out of rotation", "Health", example={"status": "unavailable", "database": "timeout"},
+             headers=(_NO_STORE, ("Retry-After", {"description": "Seconds to wait before asking again",
+                                                  "schema": {"type": "integer"}, "example": 5}))),),
+    errors=(),
+)
 async def healthz(request: Request) -> Response:
     question = _asking(request, ctx_of(request))
     task = question.task

@@ -13,11 +13,12 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import orjson
 from starlette.routing import BaseRoute, Mount, Route
 
 from openarc import __version__
 from openarc.api import schemas
-from openarc.api.routes import Body, Operation, Resource, operation_of
+from openarc.api.routes import Body, Ok, Operation, Resource, operation_of
 from openarc.services import validation as v
 
 log = logging.getLogger("openarc.api")
@@ -120,12 +121,36 @@ def field_schema(rule: v.Text, *, form: bool = False) -> dict[str, object]:
     return {"anyOf": variants}
 
 
+def form_value(example: object) -> object:
+    """An example as a form sends it: text (a JSON object as its JSON text)."""
+    if isinstance(example, (dict, list)):
+        return orjson.dumps(example).decode()
+    return example if isinstance(example, str) or example is None else str(example)
+
+
+def annotated(schema: dict[str, object], description: str | None, examples: Sequence[object] = (),
+              *, form: bool = False) -> dict[str, object]:
+    """``schema`` with what the field means and its example (annotations: they change nothing
+    about what is valid)."""
+    out = dict(schema)
+    if description is not None:
+        out["description"] = description
+    if examples:
+        out["examples"] = [form_value(e) for e in examples] if form else list(examples)
+    return out
+
+
 def input_schema(rules: v.Rules, description: str, *, form: bool = False,
                  extra: Mapping[str, dict[str, object]] | None = None,
-                 constraints: Mapping[str, object] | None = None) -> dict[str, object]:
+                 constraints: Mapping[str, object] | None = None,
+                 descriptions: Mapping[str, str] | None = None,
+                 examples: Mapping[str, object] | None = None) -> dict[str, object]:
+    fields = {**{name: field_schema(rule, form=form) for name, rule in rules.items()}, **(extra or {})}
+    about, sample = descriptions or {}, examples or {}
     return {
         "type": "object",
-        "properties": {**{name: field_schema(rule, form=form) for name, rule in rules.items()}, **(extra or {})},
+        "properties": {name: annotated(schema, about.get(name), [sample[name]] if name in sample else [], form=form)
+                       for name, schema in fields.items()},
         "required": [name for name, rule in rules.items() if rule.required],
         "additionalProperties": True,
         "description": description,
@@ -193,14 +218,18 @@ def cents(minimum: int, digits: int) -> dict[str, object]:
 _PAGE_NUMBER = {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}
 #: ``limit`` and ``page`` of a paginated list (a body on the GET is read as well: spec §4.3).
 PAGING: tuple[dict[str, object], ...] = (
-    {"name": "limit", "in": "query", "schema": _PAGE_NUMBER, "description": "Page size (default 25, capped at 100)"},
-    {"name": "page", "in": "query", "schema": _PAGE_NUMBER},
+    {"name": "limit", "in": "query", "schema": _PAGE_NUMBER, "description": "Page size (default 25, capped at 100)",
+     "example": 25},
+    {"name": "page", "in": "query", "schema": _PAGE_NUMBER, "description": "Which page, from 1 (default 1)",
+     "example": 1},
 )
 
 
-def exact_match(names: Sequence[str]) -> list[dict[str, object]]:
-    """Query parameters that filter a list to the objects whose field equals the value."""
-    return [{"name": k, "in": "query", "schema": {"type": "string"}, "description": f"Exact match on {k}"}
+def exact_match(names: Sequence[str], examples: Mapping[str, object]) -> list[dict[str, object]]:
+    """Query parameters that filter a list to the objects whose field equals the value (ignoring
+    case), with the field's example (the service's ``EXAMPLES``)."""
+    return [{"name": k, "in": "query", "schema": {"type": "string"},
+             "description": f"Only the objects whose {k} is this (ignoring case)", "example": examples[k]}
             for k in names]
 
 
@@ -213,6 +242,7 @@ def include(available: Sequence[str]) -> dict[str, object]:
         "required": False,
         "schema": {"type": "string", "pattern": rf"^[ \t\n\r\x0b\x0c,]*(?:(?:{one})(?:{_WS},[ \t\n\r\x0b\x0c,]*(?:{one}))*)?[ \t\n\r\x0b\x0c,]*$"},
         "description": f"Comma-separated extra includes: {', '.join(available)}",
+        "example": available[0],
     }
 
 
@@ -229,8 +259,13 @@ def _path_parameters(path: str) -> list[dict[str, object]]:
             raise ValueError(f"{path}: {{{name}}} is not an id; teach api.openapi._path_parameters its schema")
         noun = name.removesuffix("_id").replace("_", " ").capitalize()
         found.append({"name": name, "in": "path", "required": True, "schema": _ID_SCHEMA,
-                      "description": f"{noun} id (16-character hash)"})
+                      "description": f"{noun} id (16-character hash)", "example": id_example(name)})
     return found
+
+
+def id_example(field: str) -> str:
+    """The example of a field holding an id (``customer_id``, ``default_card_id``)."""
+    return schemas.EXAMPLE_IDS[field.removesuffix("_id").removeprefix("default_")]
 
 
 # ---------------------------------------------------------------------------- bodies and answers
@@ -239,75 +274,126 @@ _REF: dict[str, object] = {"anyOf": [{"type": "string"}, _NULL]}
 _FORM_REF: dict[str, object] = {"type": "string"}
 
 
+def _examples(body: Body) -> dict[str, object]:
+    """Every field's example: the service's, and an id field's ``api.schemas.EXAMPLE_IDS``'s."""
+    return {**{name: id_example(name) for name in body.refs}, **body.examples}
+
+
 def _inputs(body: Body) -> dict[str, dict[str, object]]:
     """A body's two components: JSON (``schema``) and form (``schema + "Form"``)."""
     json_extra = {**dict.fromkeys(body.refs, _REF), **{name: schema for name, schema, _ in body.extra}}
     form_extra = {**dict.fromkeys(body.refs, _FORM_REF), **{name: schema for name, _, schema in body.extra}}
     constraints = dict(body.constraints)
+    descriptions, examples = body.descriptions, _examples(body)
     return {
-        body.schema: input_schema(body.rules, body.description, extra=json_extra, constraints=constraints),
+        body.schema: input_schema(body.rules, body.description, extra=json_extra, constraints=constraints,
+                                  descriptions=descriptions, examples=examples),
         body.schema + "Form": input_schema(body.rules, body.description, form=True, extra=form_extra,
-                                           constraints=constraints),
+                                           constraints=constraints, descriptions=descriptions, examples=examples),
     }
 
 
+def body_example(body: Body) -> dict[str, object]:
+    """The whole body the reference shows: the declared one, or every field's example."""
+    if body.example is not None:
+        return dict(body.example)
+    fields = [*body.rules, *(name for name, _, _ in body.extra)]
+    examples = _examples(body)
+    return {name: examples[name] for name in fields if name in examples}
+
+
 def _request_body(body: Body) -> dict[str, object]:
-    json = {"schema": schemas.ref(body.schema)}
-    form = {"schema": schemas.ref(body.schema + "Form")}
-    return {"required": body.required,
+    example = body_example(body)
+    json = {"schema": schemas.ref(body.schema), "example": example}
+    form = {"schema": schemas.ref(body.schema + "Form"), "example": {k: form_value(v) for k, v in example.items()}}
+    return {"required": body.required, "description": body.description,
             "content": {"application/json": json, "application/x-www-form-urlencoded": form}}
 
 
-def _json(schema: dict[str, object]) -> dict[str, object]:
-    return {"application/json": {"schema": schema}}
+def _json(schema: dict[str, object], example: object = None) -> dict[str, object]:
+    """JSON content of ``schema``, with its example (made of its properties' by default)."""
+    return {"application/json": {"schema": schema,
+                                 "example": schemas.example_of(schema) if example is None else example}}
 
 
-def _error(status: int, description: str) -> dict[str, object]:
+def _error(status: int, description: str, message: str) -> dict[str, object]:
     """An Apiato error body whose ``status_code`` is this answer's status."""
     schema: dict[str, object] = {"allOf": [schemas.ref("Error"), {"properties": {"status_code": {"const": status}}}]}
-    return {"description": description, "content": _json(schema)}
+    example = {"status": "error", "code": 0, "message": message, "status_code": status}
+    return {"description": description, "content": _json(schema, example)}
 
 
 ERRORS: dict[int, dict[str, object]] = {
-    400: _error(400, "Malformed request: body, id or include"),
+    400: _error(400, "Malformed request: body, id or include", "Only Hashed ID's allowed."),
     401: {"description": "Missing, unknown or revoked API key", "content": _json(schemas.ref("Unauthenticated"))},
-    404: _error(404, "No such object for this merchant"),
+    404: _error(404, "No such object for this merchant", "The requested Resource was not found."),
     405: {"description": "Method not allowed on this path", "content": _json(schemas.ref("MethodNotAllowed"))},
     409: _error(409, "Refused: an invalid, expired or declined card; a used, expired or unknown token; "
                      "a default card that is not the customer's; a capture, void or refund the charge's "
-                     "status or amounts do not allow"),
-    413: _error(413, "Body over the size limit"),
-    415: _error(415, "Body in an unsupported encoding"),
+                     "status or amounts do not allow", "Invalid Card"),
+    413: _error(413, "Body over the size limit", "The request body is larger than 1048576 bytes."),
+    415: _error(415, "Body in an unsupported encoding",
+                "Unsupported Content-Type 'text/plain': send application/json or application/x-www-form-urlencoded."),
     422: {"description": "Validation failed (`errors` names each field), or a charge was declined (`data` "
                          "holds the decline; the declined charge is kept)",
           "content": _json({"anyOf": [schemas.ref("ValidationError"), schemas.ref("Declined")]})},
-    429: {**_error(429, "Too many requests with this API key"),
+    429: {**_error(429, "Too many requests with this API key", "Too Many Attempts."),
           "headers": {"Retry-After": {"description": "Seconds until the next request can succeed",
-                                      "schema": {"type": "integer"}}}},
+                                      "schema": {"type": "integer"}, "example": 1}}},
 }
 #: Answered for every route under /v1 by middleware, before any handler: not declared per operation.
 _EVERY_API_ERROR = (429,)
 API_PREFIX = "/v1/"
 
 
+#: The reference's sections, in its order: every operation declares one (``@operation(tag=...)``).
+TAGS: dict[str, str] = {
+    "Customers": "PayArc's customers: create, read, list and search, update (attach a card, choose the default "
+                 "card), delete.",
+    "Cards": "A customer's saved cards (a card is saved by attaching a token to the customer).",
+    "Tokens": "A card becomes a single-use token, to attach to a customer or to charge. The card number and CVV "
+              "are never stored.",
+    "Bank accounts": "US bank accounts, saved to a customer or not, for ACH charges. The account number is kept "
+                     "masked.",
+    "Charges": "Card charges, and their capture, void and refunds.",
+    "ACH charges": "Debits and credits of bank accounts.",
+    "Sandbox": "The controls of a server run with --sandbox (and only such a server has them): reset the calling "
+               "merchant's data, read its request log, move its clock, settle its charges now.",
+    "Health": "Whether this server can serve, for load balancers and orchestrators. No key needed.",
+}
+
+
+def _answer(ok: Ok, operation_id: str) -> dict[str, object]:
+    answer: dict[str, object] = {"description": ok.description}
+    if ok.schema is not None:
+        if ok.schema not in schemas.COMPONENTS:
+            raise ValueError(f"{operation_id}: no response schema {ok.schema!r} in api.schemas.COMPONENTS")
+        answer["content"] = _json(schemas.ref(ok.schema), ok.example)
+    if ok.headers:
+        answer["headers"] = dict(ok.headers)
+    return answer
+
+
 def _operation(op: Operation, path: str) -> dict[str, Any]:
-    success: dict[str, object] = {"description": op.ok.description}
-    if op.ok.schema is not None:
-        if op.ok.schema not in schemas.COMPONENTS:
-            raise ValueError(f"{op.operation_id}: no response schema {op.ok.schema!r} in api.schemas.COMPONENTS")
-        success["content"] = _json(schemas.ref(op.ok.schema))
     codes = {*op.errors, *(_EVERY_API_ERROR if path.startswith(API_PREFIX) else ())}
     unknown = codes - ERRORS.keys()
     if unknown:
         raise ValueError(f"{op.operation_id}: no error response for {sorted(unknown)} in api.openapi.ERRORS")
+    if op.tag is not None and op.tag not in TAGS:
+        raise ValueError(f"{op.operation_id}: no tag {op.tag!r} in api.openapi.TAGS")
     out: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary}
+    if op.tag is not None:
+        out["tags"] = [op.tag]
     if op.description:
         out["description"] = op.description
+    if not op.authenticated:
+        out["security"] = []  # no key: the document's bearerAuth does not apply
     if op.parameters:
         out["parameters"] = list(op.parameters)
     if op.body is not None:
         out["requestBody"] = _request_body(op.body)
-    out["responses"] = {str(op.ok.status): success,
+    answers = {str(ok.status): _answer(ok, op.operation_id) for ok in (op.ok, *op.also)}
+    out["responses"] = {**answers,
                         **{str(code): {"$ref": f"#/components/responses/E{code}"} for code in sorted(codes)}}
     return out
 
@@ -382,18 +468,27 @@ def document(routes: Sequence[BaseRoute], *, strict: bool = True) -> dict[str, A
         "title": "OpenArc",
         "version": __version__,
         "description": "A wire-compatible implementation of PayArc's API: customers, tokens, cards, bank "
-                       "accounts, card charges (capture, void, refunds) and ACH charges.",
+                       "accounts, card charges (capture, void, refunds) and ACH charges. Authenticate with an "
+                       "API key, `Authorization: Bearer <key>` (here: Authorize, then Try it out). Bodies may "
+                       "be JSON or form-encoded, as PayArc's own samples send them.",
     }
     if missing:
         info["x-undeclared-operations"] = missing
+    used = {op.tag for _, _, op in declared}
     return {
         "openapi": "3.1.0",
         "info": info,
         "servers": [{"url": "/"}],
-        "security": [{"bearer": []}],
+        "security": [{"bearerAuth": []}],
+        "tags": [{"name": name, "description": about} for name, about in TAGS.items() if name in used],
         "paths": paths,
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {"bearerAuth": {
+                "type": "http", "scheme": "bearer",
+                "description": "An API key of the merchant (`openarc keys create`, or the key `openarc serve "
+                               "--sandbox` prints), sent as `Authorization: Bearer <key>`, as PayArc's SDKs send it. "
+                               "The key given to Authorize stays in this page.",
+            }},
             "responses": {f"E{code}": body for code, body in ERRORS.items()},
             "schemas": {**inputs, **schemas.COMPONENTS},
         },

@@ -46,6 +46,28 @@ RULES: dict[str, v.Text] = {
 #: Fields that make a request an ACH request (and give an account inline).
 ACCOUNT_FIELDS = ("account_number", "routing_number", "first_name", "last_name", "account_type")
 
+#: What each field means, for the API reference (the ACH charge body and the ACHCharge object); an
+#: inline account's fields are the bank account's (bank_accounts.DESCRIPTIONS).
+DESCRIPTIONS: dict[str, str] = {
+    "amount": "The amount, in cents: at least 50, at most 8 digits.",
+    "type": "debit to take the amount from the account, credit to pay it into the account (how the SDKs "
+            "refund an ACH charge).",
+    "sec_code": "The NACHA Standard Entry Class code the entry is made under: CCD, PPD, TEL or WEB.",
+    "currency": "The currency: usd.",
+    "receipt_email": "An email address to send the receipt to.",
+    "receipt_phone": "A phone number to text the receipt to (digits only).",
+    "bank_account_id": "A saved bank account to debit or credit.",
+    "customer_id": "A customer whose bank account is debited or credited (when no account is given inline).",
+}
+EXAMPLES: dict[str, object] = {
+    "amount": 1500,
+    "type": "debit",
+    "sec_code": "WEB",
+    "currency": "usd",
+    "receipt_email": "customer@xyz.com",
+    "receipt_phone": "541754301",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class AchCharge:

@@ -39,6 +39,31 @@ RULES: dict[str, v.Text] = {
     "sec_code": v.Text(v.one_of(*SEC_CODES), message=v.IN),
 }
 
+#: What each field means, for the API reference (the bank account and ACH charge bodies, and the
+#: BankAccount object).
+DESCRIPTIONS: dict[str, str] = {
+    "account_number": "The account number, 3 to 17 digits. Stored and returned masked: every digit but the "
+                      "last four is X.",
+    "routing_number": "The bank's ABA routing number, 9 digits.",
+    "first_name": "The account holder's first name.",
+    "last_name": "The account holder's last name.",
+    "company_name": "The account holder's company, for a business account.",
+    "account_type": "Personal Checking, Personal Savings, Business Checking or Business Savings.",
+    "sec_code": "The NACHA Standard Entry Class code debits of this account are made under: CCD (business), "
+                "PPD (personal, written authorization), TEL (telephone) or WEB (internet).",
+    "customer_id": "A customer to save the bank account to.",
+}
+#: The bank account of the PayArc SDK's sample.
+EXAMPLES: dict[str, object] = {
+    "account_number": "123432575352",
+    "routing_number": "123345349",
+    "first_name": "John III",
+    "last_name": "LastName III",
+    "company_name": "Donut Shop LLC",
+    "account_type": "Personal Savings",
+    "sec_code": "WEB",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class BankAccount:

@@ -60,6 +60,41 @@ TOKEN_RULES: dict[str, v.Text] = {
     "authorize_card": v.Text(v.one_of("0", "1"), numbers=True, message=v.IN),
 }
 
+#: What each field means, for the API reference (the token and charge bodies, and the Card object).
+DESCRIPTIONS: dict[str, str] = {
+    "card_source": "How the card was captured: MANUAL, PHONE, MAIL, INTERNET or SWIPE.",
+    "card_number": "The card number, 14 to 19 digits, passing the Luhn check. Never stored: OpenArc keeps its "
+                   "brand, first six and last four digits.",
+    "exp_month": "The card's expiry month, 1 to 12 (03 or 3).",
+    "exp_year": "The card's expiry year, 2 or 4 digits (31 means 2031).",
+    "cvv": "The card's security code, 3 or 4 digits. Never stored.",
+    "card_holder_name": "The cardholder's name as printed on the card.",
+    "address_line1": "The billing address, line 1.",
+    "address_line2": "The billing address, line 2.",
+    "city": "The billing address's city.",
+    "state": "The billing address's state.",
+    "zip": "The billing address's ZIP code.",
+    "country": "The billing address's country.",
+    "authorize_card": "1 to verify the card as it is tokenized (is_verified, and the address and ZIP checks "
+                      "when those were given), 0 (the default) not to.",
+}
+#: PayArc's documentation's test card and the PayArc SDK's sample cardholder.
+EXAMPLES: dict[str, object] = {
+    "card_source": "INTERNET",
+    "card_number": "4012000098765439",
+    "exp_month": "03",
+    "exp_year": "2031",
+    "cvv": "997",
+    "card_holder_name": "John Doe",
+    "address_line1": "123 Main Street",
+    "address_line2": "Suite 4",
+    "city": "Greenwich",
+    "state": "CT",
+    "zip": "06830",
+    "country": "US",
+    "authorize_card": "0",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Card:

@@ -80,6 +80,89 @@ KEYED_FIELDS = ("card_number", "exp_month", "exp_year", "cvv")
 #: Transaction metadata: PayArc's limits (50 keys, key <= 20 of [A-Za-z0-9_], value <= 100).
 METADATA_KEYS, METADATA_KEY_LENGTH, METADATA_VALUE_LENGTH = 50, 20, 100
 
+_LEVEL_2_3 = "Kept and echoed back on the charge as given (Level 2/3 data)."
+#: What each field means, for the API reference (the charge body and the Charge object); a keyed
+#: card's fields are the token's (cards.DESCRIPTIONS).
+DESCRIPTIONS: dict[str, str] = {
+    "amount": "The amount to charge, in cents: at least 50, at most 8 digits.",
+    "currency": "The currency: usd.",
+    "capture": "1 (the default) to capture at once, 0 to authorize only (capture it later with "
+               "POST /v1/charges/{charge_id}/capture).",
+    "card_source": "How the card was captured: MANUAL, PHONE, MAIL, INTERNET or SWIPE.",
+    "card_level": "The card data level sent: LEVEL1, LEVEL2 or LEVEL3.",
+    "statement_description": "What the customer's card statement shows: 5 to 25 letters, digits and spaces.",
+    "charge_description": "An arbitrary description of the charge.",
+    "email": "The customer's email address, for the receipt.",
+    "phone_number": "The customer's phone number, for the receipt (digits only).",
+    "tip_amount": "A tip, in cents, included in the amount.",
+    "surcharge": "A surcharge, in cents, included in the amount.",
+    "do_not_send_email_to_customer": "yes not to email the customer a receipt, no to email it.",
+    "do_not_send_sms_to_customer": "yes not to text the customer a receipt, no to text it.",
+    "invoice": f"Your invoice number. {_LEVEL_2_3}",
+    "sales_tax": f"The sales tax. {_LEVEL_2_3}",
+    "purchase_order": f"The customer's purchase order number. {_LEVEL_2_3}",
+    "supplier_reference_number": f"The supplier's reference number. {_LEVEL_2_3}",
+    "customer_ref_id": f"The customer's reference. {_LEVEL_2_3}",
+    "ship_to_zip": f"The ZIP code the goods are shipped to. {_LEVEL_2_3}",
+    "amex_descriptor": f"The American Express descriptor. {_LEVEL_2_3}",
+    "customer_vat_number": f"The customer's VAT number. {_LEVEL_2_3}",
+    "summary_commodity_code": f"The summary commodity code. {_LEVEL_2_3}",
+    "shipping_charges": f"The shipping charges. {_LEVEL_2_3}",
+    "duty_charges": f"The duty charges. {_LEVEL_2_3}",
+    "ship_from_zip": f"The ZIP code the goods are shipped from. {_LEVEL_2_3}",
+    "destination_country_code": f"The destination's country code. {_LEVEL_2_3}",
+    "vat_invoice": f"The VAT invoice number. {_LEVEL_2_3}",
+    "order_date": f"The order's date. {_LEVEL_2_3}",
+    "tax_category": f"The tax category. {_LEVEL_2_3}",
+    "tax_type": f"The tax type. {_LEVEL_2_3}",
+    "tax_rate": f"The tax rate. {_LEVEL_2_3}",
+    "tax_amount": f"The tax amount. {_LEVEL_2_3}",
+    "external_order_id": "Your own order id, echoed back on the charge.",
+    "token_id": "A token (POST /v1/tokens) whose card is charged; the token is used up.",
+    "customer_id": "A customer whose default card is charged (or, with card_id, one of its cards). Beside a "
+                   "token or a keyed card: the customer the charge is linked to.",
+    "card_id": "One of customer_id's cards, to charge instead of its default card.",
+    "metadata": "Up to 50 keys of your own (1 to 20 letters, digits or underscores) with text values of up to "
+                "100 characters: a JSON-encoded object, or in a JSON body the object itself.",
+}
+#: A charge of PayArc's documentation's sample amount.
+EXAMPLES: dict[str, object] = {
+    "amount": 1500,
+    "currency": "usd",
+    "capture": "1",
+    "card_source": "INTERNET",
+    "card_level": "LEVEL1",
+    "statement_description": "Donut shop",
+    "charge_description": "A dozen donuts",
+    "email": "customer@xyz.com",
+    "phone_number": "541754301",
+    "tip_amount": 200,
+    "surcharge": 100,
+    "do_not_send_email_to_customer": "no",
+    "do_not_send_sms_to_customer": "yes",
+    "invoice": "INV-1001",
+    "sales_tax": "120",
+    "purchase_order": "PO-1001",
+    "supplier_reference_number": "SR-42",
+    "customer_ref_id": "CR-7",
+    "ship_to_zip": "10469",
+    "amex_descriptor": "Donut order",
+    "customer_vat_number": "US123456789",
+    "summary_commodity_code": "5812",
+    "shipping_charges": "500",
+    "duty_charges": "0",
+    "ship_from_zip": "06830",
+    "destination_country_code": "840",
+    "vat_invoice": "VI-1001",
+    "order_date": "2031-03-01",
+    "tax_category": "SERVICE",
+    "tax_type": "SALES",
+    "tax_rate": "8.875",
+    "tax_amount": "133",
+    "external_order_id": "ORDER-1001",
+    "metadata": '{"order": "donuts"}',
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Refund:

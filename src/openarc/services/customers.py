@@ -43,6 +43,43 @@ RULES: dict[str, v.Text] = {
 #: Query parameters that filter the list by exact match (each has an index).
 FILTERS = ("email", "name", "phone")
 
+#: What each field means, for the API reference (the request bodies and the Customer object of
+#: /openapi.json), in the words of PayArc's Create Customer guide where it has some.
+DESCRIPTIONS: dict[str, str] = {
+    "name": "Name of the customer.",
+    "email": "Email address of the customer. It is displayed next to the customer in the dashboard and can be "
+             "used for searching and tracking.",
+    "description": "An arbitrary string that you can attach to a customer. It is displayed next to the customer "
+                   "in the dashboard.",
+    "send_email_address": "Email address to which the invoices will be sent.",
+    "cc_email_address": "Email address copied on the invoices.",
+    "country": "The customer's country name.",
+    "address_1": "The customer's address, line 1.",
+    "address_2": "The customer's address, line 2.",
+    "city": "The customer's city name. Can be a City/District/Suburb/Town/Village.",
+    "state": "The customer's state name. Can be State/County/Province/Region.",
+    "zip": "The customer's ZIP code (digits, with hyphens between them: 10469-2345).",
+    "phone": "The customer's phone number (digits only).",
+    "token_id": "A token (POST /v1/tokens): its card is attached to the customer, and becomes the default "
+                "card if the customer has none. The token is used up.",
+    "default_card_id": "One of the customer's cards, to become its default card.",
+}
+#: PayArc's Create Customer guide's sample customer (and its description example).
+EXAMPLES: dict[str, object] = {
+    "name": "John Smith",
+    "email": "customer@xyz.com",
+    "description": "Donut shop customer",
+    "send_email_address": "invoicing@xyz.com",
+    "cc_email_address": "cc@xyz.com",
+    "country": "US",
+    "address_1": "103 Mason Street",
+    "address_2": "2nd Floor",
+    "city": "New York",
+    "state": "NY",
+    "zip": "10469",
+    "phone": "541754301",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Customer:

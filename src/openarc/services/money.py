@@ -39,6 +39,30 @@ REFUND_RULES: dict[str, v.Text] = {
     "do_not_send_sms_to_customer": v.Text(v.one_of(*YES_NO), message=v.IN),
 }
 
+#: What each field of a capture, a void and a refund means, for the API reference.
+CAPTURE_DESCRIPTIONS: dict[str, str] = {
+    "amount": "The amount to capture, in cents: at most what was authorized (the default: all of it).",
+    "tip_amount": "A tip, in cents, captured with the amount (which is then required).",
+}
+VOID_DESCRIPTIONS: dict[str, str] = {
+    "reason": "Why: requested_by_customer, fraudulent, duplicate or other.",
+    "void_description": "A note on the void, 5 to 190 characters.",
+}
+REFUND_DESCRIPTIONS: dict[str, str] = {
+    "amount": "The amount to refund, in cents: at most what remains (the default: all of it).",
+    "reason": "Why: requested_by_customer, fraudulent, duplicate or other.",
+    "description": "A note on the refund, 5 to 190 characters.",
+    "do_not_send_email_to_customer": "yes not to email the customer about the refund, no to email them.",
+    "do_not_send_sms_to_customer": "yes not to text the customer about the refund, no to text them.",
+}
+#: A capture, a void and a refund of a 1500-cent charge.
+CAPTURE_EXAMPLES: dict[str, object] = {"amount": 1500, "tip_amount": 200}
+VOID_EXAMPLES: dict[str, object] = {"reason": "requested_by_customer", "void_description": "Ordered twice by mistake"}
+REFUND_EXAMPLES: dict[str, object] = {
+    "amount": 500, "reason": "requested_by_customer", "description": "Two donuts were missing",
+    "do_not_send_email_to_customer": "no", "do_not_send_sms_to_customer": "yes",
+}
+
 #: PayArc's words (its real 409 bodies), trailing spaces and all.
 NOT_REFUNDABLE = "Amount requested is not available for Refund  "
 NOT_REVERSIBLE = "Reversal Not Allowed."

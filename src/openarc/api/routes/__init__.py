@@ -8,8 +8,9 @@ tests make (naming it), and is named in the served document's ``info``, never dr
 silently.  Declaring one::
 
     @operation(
-        "createCharge", "Create a charge",
-        body=Body("ChargeInput", charges.RULES, "A charge by token, customer or card.", refs=("token_id",)),
+        "createCharge", "Create a charge", tag="Charges",
+        body=Body("ChargeInput", charges.RULES, "A charge by token, customer or card.", refs=("token_id",),
+                  descriptions=charges.DESCRIPTIONS, examples=charges.EXAMPLES),
         ok=Ok(201, "The new charge", "ChargeEnvelope"),
         errors=(*BODY_ERRORS, 404, 409),
     )
@@ -20,7 +21,8 @@ silently.  Declaring one::
 with the answer's shape in ``api.schemas.COMPONENTS`` (``"Charge": CHARGE`` written key by
 key as render.charge builds it, ``"ChargeEnvelope": envelope("Charge")``, ``"ChargePage":
 page("Charge")``) and a real answer checked against it in tests/test_schemas.py.  The
-body's ``RULES`` are the ones the service validates with; ``refs`` are body fields holding
+body's ``RULES`` are the ones the service validates with, and its ``DESCRIPTIONS`` and
+``EXAMPLES`` (beside them) say what each field means; ``refs`` are body fields holding
 another object's id.  Path parameters (``{charge_id}``) are published from the path;
 query parameters are OpenAPI parameter objects (``api.openapi.PAGING``,
 ``api.openapi.include(...)``).  429 is added to every ``/v1`` operation by the document:
@@ -29,8 +31,8 @@ the rate limiter answers it, not the handler.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from starlette.requests import Request
@@ -73,15 +75,27 @@ class Body:
     extra: tuple[tuple[str, dict[str, object], dict[str, object]], ...] = ()
     #: Rules across fields, as JSON Schema keywords of the body (``allOf`` of ``api.openapi.given``…).
     constraints: tuple[tuple[str, object], ...] = ()
+    #: What each field means and an example of it: the service's ``DESCRIPTIONS`` and ``EXAMPLES``
+    #: beside its ``RULES`` (an id field's example is ``api.schemas.EXAMPLE_IDS``'s).  Every field needs
+    #: both (tests/test_openapi.py).
+    descriptions: Mapping[str, str] = field(default_factory=dict)
+    examples: Mapping[str, object] = field(default_factory=dict)
+    #: The whole body the reference shows and "Try it out" sends (default: every field's example).
+    example: Mapping[str, object] | None = None
 
 
 @dataclass(frozen=True)
 class Ok:
-    """The success answer: its status, what it is, and its ``api.schemas`` component (None: no body)."""
+    """The success answer: its status, what it is, and its ``api.schemas`` component (None: no body).
+    Its example is made of the component's (``api.schemas.example_of``)."""
 
     status: int
     description: str
     schema: str | None = None
+    #: Response headers: name -> OpenAPI header object.
+    headers: tuple[tuple[str, dict[str, object]], ...] = ()
+    #: The example, where the component's own would not fit this answer.
+    example: object = None
 
 
 @dataclass(frozen=True)
@@ -93,15 +107,23 @@ class Operation:
     body: Body | None = None
     parameters: tuple[dict[str, object], ...] = ()
     description: str | None = None
+    #: The reference's section (``api.openapi.TAGS``).
+    tag: str | None = None
+    #: Whether it takes the API key (``/healthz`` does not: a load balancer has none).
+    authenticated: bool = True
+    #: Other answers that are not errors of ``api.openapi.ERRORS`` (``/healthz``'s 503).
+    also: tuple[Ok, ...] = ()
 
 
 _ATTRIBUTE = "__openarc_operation__"
 
 
 def operation(operation_id: str, summary: str, *, ok: Ok, errors: Sequence[int], body: Body | None = None,
-              parameters: Sequence[dict[str, object]] = (), description: str | None = None) -> Callable[[H], H]:
+              parameters: Sequence[dict[str, object]] = (), description: str | None = None,
+              tag: str | None = None, authenticated: bool = True, also: Sequence[Ok] = ()) -> Callable[[H], H]:
     """Declare the handler below as an OpenAPI operation; it is returned unchanged."""
-    declared = Operation(operation_id, summary, ok, tuple(errors), body, tuple(parameters), description)
+    declared = Operation(operation_id, summary, ok, tuple(errors), body, tuple(parameters), description, tag,
+                         authenticated, tuple(also))
 
     def attach(handler: H) -> H:
         setattr(handler, _ATTRIBUTE, declared)  # the same function: api.front's Shortcut calls it too

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from openarc.api import bodies, render
 from openarc.api.auth import account_of
 from openarc.api.errors import json_response
-from openarc.api.openapi import PAGING, cents, cents_text, given, include, not_given
+from openarc.api.openapi import PAGING, cents, cents_text, given, id_example, include, not_given
 from openarc.api.routes import (
     BODY_ERRORS,
     ID_ERRORS,
@@ -54,9 +54,13 @@ def _digest(ctx: AppContext, body: Mapping[str, object]) -> str:
 
 
 @operation(
-    "createAchCharge", "Debit or credit a bank account",
+    "createAchCharge", "Debit or credit a bank account", tag="ACH charges",
     body=Body("AchChargeInput", _FIELDS, _ACCOUNT, refs=("bank_account_id", "customer_id"), extra=(_AMOUNT,),
-              constraints=_ONE_ACCOUNT, required=True),
+              constraints=_ONE_ACCOUNT, required=True,
+              descriptions={**bank_accounts.DESCRIPTIONS, **ach_charges.DESCRIPTIONS},
+              examples={**bank_accounts.EXAMPLES, **ach_charges.EXAMPLES},
+              example={**{name: ach_charges.EXAMPLES[name] for name in ("amount", "type", "sec_code")},
+                       **{name: bank_accounts.EXAMPLES[name] for name in _INLINE}}),
     ok=Ok(201, "The new ACH charge", "ACHChargeEnvelope"),
     errors=(*BODY_ERRORS, 404, 409),  # 409: the customer has no bank account
 )
@@ -84,7 +88,7 @@ async def replay(ctx: AppContext, account: Account, body: Mapping[str, object]) 
 
 
 @operation(
-    "retrieveAchCharge", "Retrieve an ACH charge",
+    "retrieveAchCharge", "Retrieve an ACH charge", tag="ACH charges",
     parameters=[include(render.ACH_INCLUDES_ACCEPTED)],
     ok=Ok(200, "The ACH charge", "ACHChargeEnvelope"),
     errors=ID_ERRORS,
@@ -99,12 +103,13 @@ async def retrieve(request: Request) -> Response:
 
 
 @operation(
-    "listAchCharges", "List ACH charges, newest first",
+    "listAchCharges", "List ACH charges, newest first", tag="ACH charges",
     parameters=[*PAGING,
                 {"name": "customer_id", "in": "query", "schema": {"type": "string"},
-                 "description": "OpenArc extension: only this customer's ACH charges"},
+                 "description": "OpenArc extension: only this customer's ACH charges",
+                 "example": id_example("customer_id")},
                 {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["", *ach_charges.STATUSES]},
-                 "description": "OpenArc extension: the status now"},
+                 "description": "OpenArc extension: the status now", "example": "settled"},
                 include(render.ACH_INCLUDES_ACCEPTED)],
     ok=Ok(200, "A page of ACH charges", "ACHChargePage"),
     errors=BODY_ERRORS,

@@ -14,7 +14,11 @@ from openarc.services import bank_accounts
 
 @operation(
     "createBankAccount", "Create a bank account, bound to a customer when customer_id is given",
-    body=Body("BankAccountInput", bank_accounts.RULES, "A US bank account.", refs=("customer_id",), required=True),
+    tag="Bank accounts", description="The example is the bank account of PayArc's SDK sample.",
+    body=Body("BankAccountInput", bank_accounts.RULES, "A US bank account.", refs=("customer_id",), required=True,
+              descriptions=bank_accounts.DESCRIPTIONS, examples=bank_accounts.EXAMPLES,
+              example={name: bank_accounts.EXAMPLES[name] for name in (
+                  "account_number", "routing_number", "first_name", "last_name", "account_type", "sec_code")}),
     ok=Ok(201, "The bank account", "BankAccountEnvelope"),
     errors=(*BODY_ERRORS, 404),  # 404: no such customer_id
 )
@@ -29,7 +33,8 @@ async def create(request: Request) -> Response:
     return json_response(render.one(render.bank_account(created, ctx.ids), available=()), 201)
 
 
-@operation("deleteBankAccount", "Delete a bank account", ok=Ok(204, "Deleted; empty body"), errors=ID_ERRORS)
+@operation("deleteBankAccount", "Delete a bank account", tag="Bank accounts", ok=Ok(204, "Deleted; empty body"),
+           errors=ID_ERRORS)
 async def delete(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await account_of(request)

@@ -11,7 +11,8 @@ from openarc.services import cards
 
 
 @operation(
-    "deleteCustomerCard", "Detach and delete a customer's card",
+    "deleteCustomerCard", "Detach and delete a customer's card", tag="Cards",
+    description="Deleting the default card makes the newest remaining card the default.",
     ok=Ok(204, "Deleted; empty body"),
     errors=ID_ERRORS,
 )

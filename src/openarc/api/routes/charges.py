@@ -18,6 +18,7 @@ from openarc.api.openapi import (
     cents,
     cents_text,
     given,
+    id_example,
     include,
     not_given,
     positive_cents,
@@ -37,7 +38,7 @@ from openarc.api.routes import (
 )
 from openarc.api.routes import ach_charges as ach
 from openarc.db.steps import Steps
-from openarc.services import ach_charges, charges, money
+from openarc.services import ach_charges, cards, charges, money
 from openarc.services import validation as v
 
 #: What a charge body may hold: the charge's fields and a keyed card's (required only when
@@ -77,14 +78,14 @@ _SOURCES = ("Exactly one card: `token_id`, `customer_id` (its default card, or `
             "token or keyed card links the charge to that customer.")
 _FILTERS: list[dict[str, object]] = [
     {"name": "customer_id", "in": "query", "schema": {"type": "string"},
-     "description": "OpenArc extension: only this customer's charges"},
+     "description": "OpenArc extension: only this customer's charges", "example": id_example("customer_id")},
     {"name": "status", "in": "query",
      "schema": {"type": "string", "enum": ["", *charges.LISTED_STATUSES, charges.DECLINED]},
-     "description": "OpenArc extension: the status now (`declined`: every declined charge)"},
+     "description": "OpenArc extension: the status now (`declined`: every declined charge)", "example": "settled"},
     {"name": "from_date", "in": "query", "schema": {"anyOf": [{"type": "string", "format": "date"}, {"const": ""}]},
-     "description": "OpenArc extension: created on or after this UTC day (YYYY-MM-DD)"},
+     "description": "OpenArc extension: created on or after this UTC day (YYYY-MM-DD)", "example": "2031-03-01"},
     {"name": "to_date", "in": "query", "schema": {"anyOf": [{"type": "string", "format": "date"}, {"const": ""}]},
-     "description": "OpenArc extension: created on or before this UTC day (YYYY-MM-DD)"},
+     "description": "OpenArc extension: created on or before this UTC day (YYYY-MM-DD)", "example": "2031-03-31"},
 ]
 _FILTER_NAMES = tuple(str(p["name"]) for p in _FILTERS)
 
@@ -94,12 +95,16 @@ def _one(data: dict[str, object]) -> dict[str, object]:
 
 
 @operation(
-    "createCharge", "Charge a card",
+    "createCharge", "Charge a card", tag="Charges",
     description=f"{_SOURCES} A declined card answers 422 with the decline in `data`; the declined charge is "
                 "kept. The answer types `amount_approved` and `captured` as strings and `under_review` as a "
                 "boolean, as PayArc's create answer does; every read has integers.",
     body=Body("ChargeInput", _FIELDS, _SOURCES, refs=("token_id", "customer_id", "card_id"),
-              extra=(_METADATA, _AMOUNT, *_FREE_TEXT), constraints=_ONE_CARD, required=True),
+              extra=(_METADATA, _AMOUNT, *_FREE_TEXT), constraints=_ONE_CARD, required=True,
+              descriptions={**cards.DESCRIPTIONS, **charges.DESCRIPTIONS},
+              examples={**cards.EXAMPLES, **charges.EXAMPLES},
+              example={"amount": 1500, "currency": "usd",
+                       **{name: cards.EXAMPLES[name] for name in ("card_number", "exp_month", "exp_year", "cvv")}}),
     ok=Ok(201, "The new charge (or a declined one, for the card that answers so)", "ChargeEnvelope"),
     errors=(*BODY_ERRORS, 404, 409),
 )
@@ -127,7 +132,7 @@ async def create(request: Request) -> Response:
 
 
 @operation(
-    "retrieveCharge", "Retrieve a charge",
+    "retrieveCharge", "Retrieve a charge", tag="Charges",
     parameters=[include(render.CHARGE_INCLUDES_ACCEPTED)],
     ok=Ok(200, "The charge", "ChargeEnvelope"),
     errors=ID_ERRORS,
@@ -142,7 +147,7 @@ async def retrieve(request: Request) -> Response:
 
 
 @operation(
-    "listCharges", "List charges, newest first",
+    "listCharges", "List charges, newest first", tag="Charges",
     parameters=[*PAGING, *_FILTERS, include(render.CHARGE_INCLUDES_ACCEPTED)],
     ok=Ok(200, "A page of charges", "ChargePage"),
     errors=BODY_ERRORS,  # it reads a body too, as the customer list does
@@ -161,10 +166,11 @@ async def list_(request: Request) -> Response:
 
 
 @operation(
-    "captureCharge", "Capture an authorized charge, in full or in part",
+    "captureCharge", "Capture an authorized charge, in full or in part", tag="Charges",
     body=Body("CaptureInput", money.CAPTURE_RULES, "`amount` (default: what was authorized; required with "
               "`tip_amount`)", extra=(("amount", *positive_cents(8)),),
-              constraints=(("anyOf", [not_given("tip_amount"), given("amount")]),)),
+              constraints=(("anyOf", [not_given("tip_amount"), given("amount")]),),
+              descriptions=money.CAPTURE_DESCRIPTIONS, examples=money.CAPTURE_EXAMPLES, example={"amount": 1500}),
     ok=Ok(200, "The captured charge", "ChargeEnvelope"),
     errors=(*BODY_ERRORS, 404, 409),
 )
@@ -174,9 +180,10 @@ async def capture(request: Request) -> Response:
 
 
 @operation(
-    "voidCharge", "Void a charge that has not settled",
+    "voidCharge", "Void a charge that has not settled", tag="Charges",
     body=Body("VoidInput", money.VOID_RULES, "Why the charge is voided", required=True,
-              extra=_free_text(money.VOID_RULES, money.FREE_TEXT)),
+              extra=_free_text(money.VOID_RULES, money.FREE_TEXT),
+              descriptions=money.VOID_DESCRIPTIONS, examples=money.VOID_EXAMPLES),
     ok=Ok(201, "The voided charge", "ChargeEnvelope"),
     errors=(*BODY_ERRORS, 404, 409),
 )
@@ -185,11 +192,13 @@ async def void(request: Request) -> Response:
 
 
 @operation(
-    "refundCharge", "Refund a settled charge (before settlement: void it whole)",
+    "refundCharge", "Refund a settled charge (before settlement: void it whole)", tag="Charges",
     description="No `amount`, or no body at all, refunds what remains. A charge that has not settled is voided "
                 "whole, whatever the amount, as PayArc's sandbox does.",
     body=Body("RefundInput", money.REFUND_RULES, "What to refund, and why",
-              extra=_free_text(money.REFUND_RULES, money.FREE_TEXT)),
+              extra=_free_text(money.REFUND_RULES, money.FREE_TEXT),
+              descriptions=money.REFUND_DESCRIPTIONS, examples=money.REFUND_EXAMPLES,
+              example={"amount": 500, "reason": "requested_by_customer"}),
     ok=Ok(201, "The charge, with the new refund in `refund.data`", "ChargeEnvelope"),
     errors=(*BODY_ERRORS, 404, 409),
 )

@@ -35,8 +35,10 @@ _FIELDS = "Every field optional; unknown keys are ignored."
 
 
 @operation(
-    "createCustomer", "Create a customer",
-    body=Body("CustomerCreateInput", customers.RULES, _FIELDS),
+    "createCustomer", "Create a customer", tag="Customers",
+    description="The example is the customer of PayArc's Create Customer guide.",
+    body=Body("CustomerCreateInput", customers.RULES, _FIELDS, descriptions=customers.DESCRIPTIONS,
+              examples=customers.EXAMPLES),
     ok=Ok(201, "The new customer", "CustomerEnvelope"),
     errors=BODY_ERRORS,
 )
@@ -52,7 +54,7 @@ async def create(request: Request) -> Response:
 
 
 @operation(
-    "retrieveCustomer", "Retrieve a customer",
+    "retrieveCustomer", "Retrieve a customer", tag="Customers",
     parameters=[include(render.CUSTOMER_INCLUDES)],
     ok=Ok(200, "The customer", "CustomerEnvelope"),
     errors=ID_ERRORS,
@@ -78,9 +80,9 @@ _SEARCH: dict[str, object] = {
 
 
 @operation(
-    "listCustomers", "List customers, newest first",
+    "listCustomers", "List customers, newest first", tag="Customers",
     description="The query's parameters may also come as a JSON or form body, which wins (as Laravel reads input).",
-    parameters=[*PAGING, *exact_match(customers.FILTERS), _SEARCH, include(render.CUSTOMER_INCLUDES)],
+    parameters=[*PAGING, *exact_match(customers.FILTERS, customers.EXAMPLES), _SEARCH, include(render.CUSTOMER_INCLUDES)],
     ok=Ok(200, "A page of customers", "CustomerPage"),
     errors=BODY_ERRORS,  # it reads a body too
 )
@@ -109,8 +111,12 @@ async def list_(request: Request) -> Response:
 
 
 @operation(
-    "updateCustomer", "Update a customer (an empty string clears a field)",
-    body=Body("CustomerInput", customers.RULES, _FIELDS, refs=("token_id", "default_card_id")),
+    "updateCustomer", "Update a customer (an empty string clears a field)", tag="Customers",
+    description="Only the fields given change. `token_id` attaches a token's card to the customer; "
+                "`default_card_id` makes one of its cards the default.",
+    body=Body("CustomerInput", customers.RULES, _FIELDS, refs=("token_id", "default_card_id"),
+              descriptions=customers.DESCRIPTIONS, examples=customers.EXAMPLES,
+              example={"description": "Donut shop customer", "phone": "541754301"}),
     ok=Ok(200, "The updated customer", "CustomerEnvelope"),
     errors=(*BODY_ERRORS, 404, 409),  # 409: the token or default card refused
 )
@@ -129,7 +135,8 @@ async def update(request: Request) -> Response:
 
 
 @operation(
-    "deleteCustomer", "Delete a customer, its cards and its bank accounts",
+    "deleteCustomer", "Delete a customer, its cards and its bank accounts", tag="Customers",
+    description="Its charges stay, no longer linked to a customer.",
     ok=Ok(204, "Deleted; empty body"),
     errors=ID_ERRORS,
 )

@@ -13,8 +13,15 @@ from openarc.services import cards
 
 
 @operation(
-    "createToken", "Tokenize a card (single use; the number and CVV are never stored)",
-    body=Body("TokenInput", cards.TOKEN_RULES, "A card; card_number must pass the Luhn check.", required=True),
+    "createToken", "Tokenize a card (single use; the number and CVV are never stored)", tag="Tokens",
+    description="Attach the token to a customer (`PATCH /v1/customers/{customer_id}` with `token_id`) or charge "
+                "it (`POST /v1/charges` with `token_id`). A card that fails the Luhn check, has expired or is one "
+                "of the declining test cards is refused with a 409. The example is PayArc's SDK sample card.",
+    body=Body("TokenInput", cards.TOKEN_RULES, "A card; card_number must pass the Luhn check.", required=True,
+              descriptions=cards.DESCRIPTIONS, examples=cards.EXAMPLES,
+              example={name: cards.EXAMPLES[name] for name in (
+                  "card_source", "card_number", "exp_month", "exp_year", "cvv", "card_holder_name", "address_line1",
+                  "zip")}),
     ok=Ok(201, "The token and its card", "TokenEnvelope"),
     errors=(*BODY_ERRORS, 409),
 )
