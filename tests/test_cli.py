@@ -173,7 +173,7 @@ def test_urls_written_for_other_drivers_mean_the_same_database() -> None:
 
 
 @pytest.mark.parametrize(("args", "says"), [
-    (("--port", "99999"), "port must be from 1 to 65535, not 99999"),
+    (("--port", "99999"), "port must be from 0 to 65535, not 99999"),
     (("--port", "eighty"), "port must be a whole number, not 'eighty'"),
     (("--workers", "0"), "workers must be from 1 to 256, not 0"),
     (("--host", "no-such-host.invalid"), "cannot listen on 'no-such-host.invalid'"),
