@@ -1,49 +1,183 @@
-"""The customers: the list and its search, one customer's page, create, edit and delete."""
+"""The customers: the list (one search box, sortable columns, numbered pages), one customer's
+page, create, edit and delete.
+
+The list is built for merchants with tens of thousands of customers: the search is the API's
+``q`` (name words, email, phone digits however written, the id with or without ``cus_``),
+each sort reads one index (``services.customer_listing``), and any page is one click or one
+typed number away.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from openarc import errors
 from openarc.dashboard import charges, forms
 from openarc.dashboard.pages import View, page
-from openarc.services import customers
+from openarc.services import customer_listing, customer_search, customers
 from openarc.services.charges import CUSTOMER_CHARGES
+from openarc.services.customers import Customer
+from openarc.services.paging import Page
+
+#: The prefix the SDK and PayArc's documents print before a customer's id.
+PREFIX = "cus_"
+
+
+def public_key(view: View, public_id: str) -> int | None:
+    """The key of a customer id as shown here, or as the SDK prints it (``cus_…``)."""
+    return view.ctx.ids.customer.decode(public_id.removeprefix(PREFIX))
 
 
 def customer_key(view: View) -> int:
-    key = view.ctx.ids.customer.decode(view.request.path_params["customer_id"])
+    key = public_key(view, view.request.path_params["customer_id"])
     if key is None:
         raise errors.NotFound("No such customer.")
     return key
 
 
+# ---------------------------------------------------------------------------- the list
+
+#: The columns that sort, the way each sorts when first chosen, and how the list says it.
+SORTS = {
+    "name": ("asc", {"asc": "by name, A to Z", "desc": "by name, Z to A"}),
+    "email": ("asc", {"asc": "by email, A to Z", "desc": "by email, Z to A"}),
+    "created": ("desc", {"asc": "oldest first", "desc": "newest first"}),
+}
+assert set(SORTS) == set(customer_listing.SORTS)
+#: Page numbers shown around the current one (five in all where there are that many).
+WINDOW = 2
+#: The longest search looked at (the API's limit on ``q``).
+MAX_SEARCH = customer_search.MAX_QUERY
+#: Far past any merchant's last page: a larger number is read as this one (it is past the end all the same).
+MOST_PAGES = 10**9
 
 
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """What the list shows: the search, the sort ('' is the default: newest first, or best
+    matches first with a search) and its direction."""
+
+    q: str
+    sort: str
+    order: str
+
+    @classmethod
+    def of(cls, query: QueryParams) -> Listing:
+        # Pasted text often comes with spaces or the quotes of a JSON value around it.
+        q = query.get("q", "").strip().strip("\"'").strip()[:MAX_SEARCH]
+        sort = query.get("sort", "")
+        if sort not in SORTS:
+            return cls(q, "", "")
+        order = query.get("order", "")
+        return cls(q, sort, order if order in ("asc", "desc") else SORTS[sort][0])
+
+    @property
+    def shown_sort(self) -> tuple[str, str] | None:
+        """(column, direction) the rows are in; None for a search's best matches first."""
+        if self.sort:
+            return self.sort, self.order
+        return None if self.q else ("created", "desc")
+
+    def query(self, page: int = 1) -> dict[str, str]:
+        found = {"q": self.q, "sort": self.sort, "order": self.order if self.sort else ""}
+        if page > 1:
+            found["page"] = str(page)
+        return {name: value for name, value in found.items() if value}
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    label: str
+    url: str
+    #: ``aria-sort``: "ascending", "descending" or "" when the rows are not in this column's order.
+    sorted: str
+
+
+def page_number(raw: str | None) -> tuple[int, str]:
+    """The page asked for, and what to say when it is not a page number (then: the first page)."""
+    if raw is None or raw == "":
+        return 1, ""
+    text = raw.strip()
+    if text.isascii() and text.isdigit() and int(text) > 0:
+        return min(int(text), MOST_PAGES), ""
+    return 1, f"“{raw[:20]}” is not a page number: this is the first page."
+
+
+def page_window(number: int, last: int) -> list[int]:
+    first = max(1, min(number - WINDOW, last - 2 * WINDOW))
+    return list(range(first, min(last, first + 2 * WINDOW) + 1))
+
+
+async def _fetch(view: View, listing: Listing, named: int | None, number: int) -> Page[Customer]:
+    per_page = view.ctx.settings.default_page_size
+    account_id = view.merchant.id
+    if listing.shown_sort in (None, ("created", "desc")):
+        # Newest first, or the search's best matches first: the API's own listing.
+        return await view.ctx.query(customers.page_of(
+            account_id, filters={}, page=str(number), default_limit=per_page, max_limit=per_page,
+            q=listing.q or None, named=named,
+        ))
+    descending = listing.order == "desc"
+    if listing.q:
+        return await view.ctx.query(customer_listing.searched_sorted(
+            account_id, listing.q, named, sort=listing.sort, descending=descending, page=number, per_page=per_page))
+    return await view.ctx.query(customer_listing.page_sorted(
+        account_id, sort=listing.sort, descending=descending, page=number, per_page=per_page))
 
 
 @page()
 async def customer_list(view: View) -> Response:
     query = view.request.query_params
-    search = {name: query.get(name, "").strip() for name in forms.SEARCH_FIELDS}
-    filters = {name: value for name, value in search.items() if value}
-    try:
-        result = await view.ctx.query(customers.page_of(
-            view.merchant.id, filters=filters, page=query.get("page"),
-            default_limit=view.ctx.settings.default_page_size, max_limit=view.ctx.settings.max_page_size,
-        ))
-    except errors.Invalid as exc:
-        return view.render("customers.html", 422, search=search, result=None, errors=exc.errors)
+    listing = Listing.of(query)
+    number, problem = page_number(query.get("page"))
+    named = public_key(view, listing.q) if listing.q else None
+    result = await _fetch(view, listing, named, number)
+    if number > result.total_pages:
+        # Past the end (a bookmark from when there were more, or a typed number): the last page, saying so.
+        if result.total:
+            last = result.total_pages
+            asked = forms.thousands(number) if number < MOST_PAGES else query.get("page", "").strip()[:20]
+            problem = (f"There is no page {asked}: the list has {forms.thousands(last)} page{'' if last == 1 else 's'}."
+                       " This is the last one.")
+            result = await _fetch(view, listing, named, last)
+        else:
+            result = Page([], 0, result.per_page, 1)
+    if named is not None and "page" not in query and result.total == 1 and result.items and result.items[0].id == named:
+        # An id pasted into the search (as the SDK prints it, or as shown here): that customer.
+        return view.redirect("dashboard:customer", customer_id=view.ctx.ids.customer.encode(named))
+
     now = view.now()
     rows = [(view.ctx.ids.customer.encode(c.id), c, forms.moment(c.created_at, now)) for c in result.items]
+    shown = listing.shown_sort
 
-    def page_url(number: int) -> str:
-        return view.url("dashboard:customers", {**filters, "page": str(number)})
+    def column(name: str, label: str) -> Column:
+        """A column's header: its link sorts by it (the other way round when it already does)."""
+        way = shown[1] if shown is not None and shown[0] == name else ""
+        order = {"asc": "desc", "desc": "asc"}.get(way, SORTS[name][0])
+        url = view.url("dashboard:customers", Listing(listing.q, name, order).query())
+        return Column(name, label, url, {"asc": "ascending", "desc": "descending"}.get(way, ""))
+
+    def page_url(n: int) -> str:
+        return view.url("dashboard:customers", listing.query(n))
 
     return view.render(
-        "customers.html", search=search, filtered=bool(filters), result=result, rows=rows, page_url=page_url,
-        errors={},
+        "customers.html", listing=listing, result=result, rows=rows, page_url=page_url, problem=problem,
+        pages=page_window(result.page, result.total_pages),
+        columns=[column("name", "Name"), column("email", "Email"), column("created", "Created")],
+        order_text=SORTS[shown[0]][1][shown[1]] if shown else "best matches first",
+        capped=bool(listing.q) and result.total >= customer_search.MAX_RESULTS,
+        most_found=customer_search.MAX_RESULTS,
+        hidden=[(name, value) for name, value in listing.query().items()],
+        cleared_url=view.url("dashboard:customers"),
+        best_url=view.url("dashboard:customers", Listing(listing.q, "", "").query()),
     )
+
+
+# ---------------------------------------------------------------------------- one customer
 
 
 @page()
@@ -66,10 +200,14 @@ async def customer_create(view: View) -> Response:
 
 @page()
 async def customer_detail(view: View) -> Response:
-    found = await view.ctx.query(customers.found(view.merchant.id, customer_key(view)))
+    key = customer_key(view)
+    public_id = view.ctx.ids.customer.encode(key)
+    if view.request.path_params["customer_id"] != public_id:  # cus_… as the SDK prints it: the page's own address
+        return view.redirect("dashboard:customer", customer_id=public_id)
+    found = await view.ctx.query(customers.found(view.merchant.id, key))
     now = view.now()
     return view.render(
-        "customer.html", c=found, customer_id=view.request.path_params["customer_id"],
+        "customer.html", c=found, customer_id=public_id,
         created=forms.moment(found.created_at, now), updated=forms.moment(found.updated_at, now),
         charges=charges.rows_of(view, found.charges), reasons=charges.REASON_LABELS, most_charges=CUSTOMER_CHARGES,
     )
@@ -106,3 +244,4 @@ async def customer_confirm_delete(view: View) -> Response:
 async def customer_delete(view: View) -> Response:
     await view.call(customers.delete, view.merchant.id, customer_key(view))
     return view.redirect("dashboard:customers", {"notice": "deleted"})
+

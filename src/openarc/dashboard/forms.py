@@ -34,8 +34,6 @@ FIELDS: tuple[tuple[str, str, str, str], ...] = (
 )
 assert {f[0] for f in FIELDS} == set(RULES), "the form must offer exactly the API's customer fields"
 
-SEARCH_FIELDS = ("name", "email", "phone")
-
 BRANDS = {"V": "Visa", "M": "Mastercard", "X": "American Express", "R": "Discover", "J": "JCB"}
 
 #: What the pages call each status of a charge; a decline's status (PayArc's own words) is shown as is.
@@ -91,6 +89,11 @@ class Moment:
 def moment(ts: int, now: int) -> Moment:
     when = datetime.fromtimestamp(ts, UTC)
     return Moment(when.isoformat(), when.strftime("%Y-%m-%d %H:%M UTC"), readable(ts, now))
+
+
+def thousands(n: int) -> str:
+    """``40000`` -> ``40,000``."""
+    return f"{n:,}"
 
 
 def dollars(cents: int) -> str:

@@ -36,9 +36,11 @@ from openarc.services.installation import Secrets
 log = logging.getLogger("openarc.dashboard")
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
 templates.env.globals.update(
-    FIELDS=forms.FIELDS, BRANDS=forms.BRANDS, STATUS_LABELS=forms.STATUS_LABELS, STATUS_FILTER=forms.STATUS_FILTER,
-    dollars=forms.dollars, plain_dollars=forms.plain_dollars,
+    FIELDS=forms.FIELDS, BRANDS=forms.BRANDS, STATUS_LABELS=forms.STATUS_LABELS,
+    STATUS_FILTER=forms.STATUS_FILTER, dollars=forms.dollars, plain_dollars=forms.plain_dollars,
+    thousands=forms.thousands,
 )
 
 

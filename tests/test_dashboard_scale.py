@@ -1,0 +1,344 @@
+"""The dashboard at scale: one search box (the API's ``q``), sortable columns, numbered pages
+with first/last and a jump, counts with thousands separators, pages past the end; the
+customer id with a copy button; cards made default or deleted and bank accounts deleted from
+the customer page; fields that say what they allow; a form whose session ended keeps what
+was typed.
+
+In-process over the real app and database (customers seeded through
+``services.customers.create`` in one write transaction, as ``bench/seed.py`` makes its first
+customer), and once in Debian's Chromium against a live server.  Nothing of OpenArc is mocked.
+"""
+
+from __future__ import annotations
+
+import html as htmlmod
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from conftest import Client, Merchant
+from openarc.db.steps import run
+from openarc.services import accounts, customers
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def csrf_of(text: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', text)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+def sign_in(client: Client, merchant: Merchant) -> str:
+    """Sign the client's cookie jar in as ``merchant``; the CSRF token of its forms."""
+    client.cookies.clear()
+    form = client.get("/dashboard/signin")
+    signed_in = client.post("/dashboard/signin", data={"api_key": merchant.key, "csrf_token": csrf_of(form.text)})
+    assert signed_in.status_code == 200 and f"Signed in as <strong>{merchant.name}</strong>" in signed_in.text
+    return csrf_of(signed_in.text)
+
+
+def seed(ctx: Any, merchant_name: str, people: Sequence[dict[str, str]]) -> list[str]:
+    """Create ``people`` for the merchant in one write transaction, oldest first; their public ids."""
+    now = ctx.clock.now()
+    account_id = accounts.ensure_account(ctx.db, merchant_name, now=now).id
+    with ctx.db.raw.write() as raw:
+        made = [run(raw, customers.create(account_id, customers.clean(fields), now=now)) for fields in people]
+    return [ctx.ids.customer.encode(c.id) for c in made]
+
+
+def names_of(text: str) -> list[str]:
+    """The names the list shows, top to bottom."""
+    return [htmlmod.unescape(n) for n in re.findall(r'<th scope="row" data-label="Name"><a href="[^"]+">([^<]*)</a>',
+                                                   text)]
+
+
+def ids_of(text: str) -> list[str]:
+    return re.findall(r'<th scope="row" data-label="Name"><a href="/dashboard/customers/([^"]+)">', text)
+
+
+def count_of(text: str) -> str:
+    found = re.search(r'<p class="count" aria-live="polite">(.*?)</p>', text, re.DOTALL)
+    assert found, "no count shown"
+    return " ".join(re.sub(r"<[^>]+>", " ", htmlmod.unescape(found.group(1))).split())
+
+
+def pager_of(text: str) -> list[str]:
+    """The pager's links as their text, the current page marked ``[n]``."""
+    nav = re.search(r'<nav class="pager" aria-label="Pages">(.*?)</nav>', text, re.DOTALL)
+    if nav is None:
+        return []
+    shown = []
+    for attrs, label in re.findall(r"<a ([^>]*)>([^<]*)</a>", nav.group(1)):
+        shown.append(f"[{label}]" if 'aria-current="page"' in attrs else htmlmod.unescape(label))
+    return shown
+
+
+def link_of(text: str, label: str) -> str:
+    """The href of the pager link or column header called ``label``."""
+    found = re.search(rf'<a (?:class="sort" )?(?:rel="\w+" )?href="([^"]+)"[^>]*>{re.escape(label)}', text)
+    assert found, f"no link {label!r}"
+    return htmlmod.unescape(found.group(1))
+
+
+def problem_of(text: str) -> str | None:
+    found = re.search(r'<p class="notice warning" role="status" id="page-problem">(.*?)</p>', text)
+    return htmlmod.unescape(found.group(1)) if found else None
+
+
+# ---------------------------------------------------------------------------- search
+
+PEOPLE = [
+    {"name": "John Smith", "email": "john.smith@example.com", "phone": "5550000042"},
+    {"name": "Mary Johnson", "email": "mary@example.org", "phone": "15550000043"},
+    {"name": "Ada Lovelace", "email": "User42@Example.com", "phone": "4155550199"},
+    {"name": "Bob Stone", "email": "bob@example.net"},
+]
+
+
+@pytest.fixture
+def people(client: Client) -> dict[str, str]:
+    ids = seed(client.app.state.ctx, client.a.name, PEOPLE)
+    return dict(zip(("john", "johnson", "ada", "bob"), ids, strict=True))
+
+
+@pytest.mark.parametrize(("q", "found"), [
+    ("John", ["John Smith", "Mary Johnson"]),          # the start of any word of a name, a whole word first
+    ("jo", ["John Smith", "Mary Johnson"]),
+    ("  SMI ", ["John Smith"]),
+    ("john sm", ["John Smith"]),                       # the start of the whole name
+    ("USER42@example.com", ["Ada Lovelace"]),          # the start of an email, any case
+    ("user42@", ["Ada Lovelace"]),
+    ("555-000-0042", ["John Smith"]),                  # phone digits however written
+    ("(555) 000 0042", ["John Smith"]),
+    ("+1 555 000 0042", ["John Smith"]),
+    ("555.000.0043", ["Mary Johnson"]),                # stored with its country code, found without it
+    ("zelda", []),
+])
+def test_one_box_finds_by_name_email_and_phone(client: Client, people: dict[str, str], q: str,
+                                               found: list[str]) -> None:
+    sign_in(client, client.a)
+    page = client.get("/dashboard/customers", params={"q": q})
+    assert page.status_code == 200
+    assert names_of(page.text) == found
+    if found:
+        assert count_of(page.text) == f"{len(found)} customer{'' if len(found) == 1 else 's'} found, page 1 of 1"
+    else:
+        assert count_of(page.text) == f"No customer matches “{q.strip()}”."
+    assert f'value="{htmlmod.escape(q.strip())}"' in page.text  # the box keeps the search
+
+
+@pytest.mark.parametrize("form", ["bare", "cus_", "quoted"])
+def test_a_pasted_id_opens_the_customer(client: Client, people: dict[str, str], form: str) -> None:
+    """``cus_…`` as the SDK prints it (and the bare id the dashboard shows) gave "Not found"."""
+    sign_in(client, client.a)
+    public_id = people["ada"]
+    q = {"bare": public_id, "cus_": f"cus_{public_id}", "quoted": f' "cus_{public_id}" '}[form]
+    found = client.get("/dashboard/customers", params={"q": q}, follow_redirects=False)
+    assert found.status_code == 303
+    assert found.headers["location"] == f"/dashboard/customers/{public_id}"
+    assert "Ada Lovelace" in client.get(found.headers["location"]).text
+
+
+def test_an_id_leads_the_list_when_others_match_it_too(client: Client, people: dict[str, str]) -> None:
+    public_id = people["bob"]
+    (other,) = seed(client.app.state.ctx, client.a.name, [{"name": "Eve Echo", "email": f"{public_id}@example.com"}])
+    sign_in(client, client.a)
+    # The bare id is also the start of Eve's email: both are listed, the customer the id names first.
+    page = client.get("/dashboard/customers", params={"q": public_id}, follow_redirects=False)
+    assert page.status_code == 200 and ids_of(page.text) == [public_id, other]
+    assert count_of(page.text) == "2 customers found, page 1 of 1"
+    # With cus_ it matches nothing else: straight to the customer.
+    only = client.get("/dashboard/customers", params={"q": f"cus_{public_id}"}, follow_redirects=False)
+    assert only.status_code == 303 and only.headers["location"] == f"/dashboard/customers/{public_id}"
+
+
+def test_another_merchants_id_finds_nothing(client: Client, people: dict[str, str]) -> None:
+    (theirs,) = seed(client.app.state.ctx, client.b.name, [{"name": "Private Person"}])
+    sign_in(client, client.a)
+    for q in (theirs, f"cus_{theirs}"):
+        page = client.get("/dashboard/customers", params={"q": q}, follow_redirects=False)
+        assert page.status_code == 200 and names_of(page.text) == [] and "Private Person" not in page.text
+    assert client.get(f"/dashboard/customers/cus_{theirs}").status_code == 404
+
+
+def test_the_sdks_id_in_the_address_opens_the_customer(client: Client, people: dict[str, str]) -> None:
+    sign_in(client, client.a)
+    moved = client.get(f"/dashboard/customers/cus_{people['john']}", follow_redirects=False)
+    assert moved.status_code == 303 and moved.headers["location"] == f"/dashboard/customers/{people['john']}"
+    assert client.get(f"/dashboard/customers/cus_{people['john']}/edit").status_code == 200
+
+
+# ---------------------------------------------------------------------------- sorting
+
+#: No word here is the start of another, so every collation (SQLite's, PostgreSQL's C or
+#: locale ones) orders them alike; the case differs, which sorting ignores.
+FIRST = ["olivia", "Liam", "emma", "Noah", "Zed", "Isabel", "Quincy", "Harper", "Victor", "grace", "Wanda",
+         "Yusuf", "Karen", "Ulric", "Penny", "Ramon", "Tessa", "Dmitri", "Felix", "Bea", "Casper", "Xander",
+         "Selma", "Magnus", "Juno", "Gwen", "Opal", "Kurt"]
+EMAILS = ["kilo", "alpha", "Mike", "delta", "echo", "foxtrot", "GOLF", "hotel", "india", "juliett", "lima",
+          "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey",
+          "xray", "yankee", "zulu", "bravo", "charlie", "nine", "eight"]
+
+
+@pytest.fixture
+def sortable(client: Client) -> dict[str, Any]:
+    """28 named customers and 3 without a name; 2 without an email.  31 in all: two pages."""
+    people: list[dict[str, str]] = [
+        {"name": f"{first} Surname", "email": f"{mail}@example.com"} for first, mail in zip(FIRST, EMAILS, strict=True)
+    ]
+    people[3].pop("email")
+    people[17].pop("email")
+    people.insert(5, {"email": "nameless.one@example.net"})
+    people.insert(11, {"email": "nameless.two@example.net"})
+    people.insert(20, {"phone": "5550001234"})
+    ids = seed(client.app.state.ctx, client.a.name, people)
+    return {"people": people, "ids": ids}
+
+
+def expected(sortable: dict[str, Any], field: str, descending: bool) -> list[str]:
+    """Ids sorted by ``field`` folded, ties and missing values by id, missing values last."""
+    rows = list(enumerate(zip(sortable["people"], sortable["ids"], strict=True)))
+    given = [(p[field].casefold(), n, public) for n, (p, public) in rows if field in p]
+    missing = [(n, public) for n, (p, public) in rows if field not in p]
+    given.sort(reverse=descending)
+    missing.sort(reverse=descending)
+    return [public for *_, public in given] + [public for _, public in missing]
+
+
+@pytest.mark.parametrize(("sort", "order"), [
+    ("name", "asc"), ("name", "desc"), ("email", "asc"), ("email", "desc"), ("created", "asc"), ("created", "desc"),
+])
+def test_columns_sort_both_ways_missing_values_last(client: Client, sortable: dict[str, Any], sort: str,
+                                                    order: str) -> None:
+    sign_in(client, client.a)
+    if sort == "created":
+        want = sortable["ids"][::-1] if order == "desc" else sortable["ids"]
+    else:
+        want = expected(sortable, sort, order == "desc")
+    first = client.get("/dashboard/customers", params={"sort": sort, "order": order})
+    second = client.get("/dashboard/customers", params={"sort": sort, "order": order, "page": "2"})
+    assert first.status_code == second.status_code == 200
+    assert ids_of(first.text) + ids_of(second.text) == want
+    assert count_of(second.text) == "31 customers, page 2 of 2"
+    header = re.search(r'<th scope="col" aria-sort="(\w+)"><a class="sort" href="([^"]+)">', first.text)
+    assert header and header.group(1) == {"asc": "ascending", "desc": "descending"}[order]
+    # The sorted column's link sorts it the other way; the sort stays on while paging.
+    other = {"asc": "desc", "desc": "asc"}[order]
+    assert htmlmod.unescape(header.group(2)) == f"/dashboard/customers?sort={sort}&order={other}"
+    assert link_of(first.text, "Next →") == f"/dashboard/customers?sort={sort}&order={order}&page=2"
+
+
+def test_newest_first_by_default_and_headers_offer_each_sort(client: Client, sortable: dict[str, Any]) -> None:
+    sign_in(client, client.a)
+    page = client.get("/dashboard/customers")
+    assert ids_of(page.text) == sortable["ids"][::-1][:25]
+    assert '<th scope="col" aria-sort="descending"><a class="sort" href="/dashboard/customers?sort=created&amp;order=asc">' \
+        in page.text
+    assert link_of(page.text, "Name") == "/dashboard/customers?sort=name&order=asc"
+    assert link_of(page.text, "Email") == "/dashboard/customers?sort=email&order=asc"
+    assert "Sorted newest first." in page.text
+    # An unknown sort or order is the default, not an error.
+    odd = client.get("/dashboard/customers", params={"sort": "phone; drop", "order": "sideways"})
+    assert odd.status_code == 200 and ids_of(odd.text) == ids_of(page.text)
+    assert ids_of(client.get("/dashboard/customers", params={"sort": "name", "order": "up"}).text) == \
+        expected(sortable, "name", False)[:25]
+
+
+def test_a_search_sorts_too(client: Client, sortable: dict[str, Any]) -> None:
+    sign_in(client, client.a)
+    best = client.get("/dashboard/customers", params={"q": "nameless"})
+    assert len(ids_of(best.text)) == 2 and "Sorted best matches first." in best.text
+    by_name = client.get("/dashboard/customers", params={"q": "surname", "sort": "name", "order": "desc"})
+    want = [p for p in expected(sortable, "name", True) if p in ids_of(by_name.text)]
+    assert len(want) == 25 and ids_of(by_name.text) == want
+    assert count_of(by_name.text) == "28 customers found, page 1 of 2"
+    assert link_of(by_name.text, "Best matches first") == "/dashboard/customers?q=surname"
+    # The search box keeps the sort for the next search.
+    assert '<input type="hidden" name="sort" value="name"><input type="hidden" name="order" value="desc">' \
+        in by_name.text
+    assert link_of(by_name.text, "Next →") == "/dashboard/customers?q=surname&sort=name&order=desc&page=2"
+    by_email = client.get("/dashboard/customers", params={"q": "surname", "sort": "email", "page": "2"})
+    emails = [p for p in expected(sortable, "email", False) if p in set(sortable["ids"])]
+    named = {public for p, public in zip(sortable["people"], sortable["ids"], strict=True) if "name" in p}
+    assert ids_of(by_email.text) == [p for p in emails if p in named][25:]  # those without an email last
+
+
+# ---------------------------------------------------------------------------- pages and counts
+
+
+@pytest.fixture
+def thousands(client: Client) -> list[str]:
+    """1,234 customers, all called John something: 50 pages."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    people = [{"name": f"John {letters[n // 676]}{letters[n // 26 % 26]}{letters[n % 26]}",
+               "email": f"user{n}@example.com", "phone": f"555{n:07d}"} for n in range(1234)]
+    return seed(client.app.state.ctx, client.a.name, people)
+
+
+def test_counts_and_page_numbers(client: Client, thousands: list[str]) -> None:
+    sign_in(client, client.a)
+    first = client.get("/dashboard/customers")
+    assert count_of(first.text) == "1,234 customers, page 1 of 50"
+    assert pager_of(first.text) == ["[1]", "2", "3", "4", "5", "Next →", "Last »"]
+    assert link_of(first.text, "Last »") == "/dashboard/customers?page=50"
+    middle = client.get(link_of(first.text, "4"))
+    assert count_of(middle.text) == "1,234 customers, page 4 of 50"
+    assert pager_of(middle.text) == ["« First", "← Previous", "2", "3", "[4]", "5", "6", "Next →", "Last »"]
+    assert ids_of(middle.text) == thousands[::-1][75:100]
+    assert link_of(middle.text, "« First") == "/dashboard/customers"
+    last = client.get(link_of(middle.text, "Last »"))
+    assert pager_of(last.text) == ["« First", "← Previous", "46", "47", "48", "49", "[50]"]
+    assert ids_of(last.text) == thousands[::-1][1225:]
+    # A typed page number: the jump form keeps the sort and search.
+    sorted_page = client.get("/dashboard/customers", params={"q": "john", "sort": "email", "order": "desc"})
+    jump = re.search(r'<form method="get" action="/dashboard/customers" class="jump">(.*?)</form>', sorted_page.text,
+                     re.DOTALL)
+    assert jump
+    assert re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', jump.group(1)) == [
+        ("q", "john"), ("sort", "email"), ("order", "desc")]
+    assert 'name="page" type="number" min="1" max="40"' in jump.group(1)
+
+
+def test_a_search_says_when_it_shows_the_most_it_can(client: Client, thousands: list[str]) -> None:
+    sign_in(client, client.a)
+    page = client.get("/dashboard/customers", params={"q": "John"})
+    assert count_of(page.text) == ("1,000 customers found, the most one search shows: type more to narrow it. "
+                                   "Page 1 of 40")
+    narrow = client.get("/dashboard/customers", params={"q": "john ab"})
+    assert count_of(narrow.text) == "26 customers found, page 1 of 2"
+
+
+@pytest.mark.parametrize(("asked", "shown", "message"), [
+    ("51", 50, "There is no page 51: the list has 50 pages. This is the last one."),
+    ("100000", 50, "There is no page 100,000: the list has 50 pages. This is the last one."),
+    ("99999999999999999999999", 50,
+     "There is no page 99999999999999999999: the list has 50 pages. This is the last one."),
+    ("0", 1, "“0” is not a page number: this is the first page."),
+    ("-3", 1, "“-3” is not a page number: this is the first page."),
+    ("two", 1, "“two” is not a page number: this is the first page."),
+    ("50", 50, None),
+])
+def test_a_page_past_the_end_is_the_last_page(client: Client, thousands: list[str], asked: str, shown: int,
+                                              message: str | None) -> None:
+    sign_in(client, client.a)
+    for sort in ({}, {"sort": "name"}, {"sort": "created", "order": "asc"}):
+        page = client.get("/dashboard/customers", params={"page": asked, **sort})
+        assert page.status_code == 200
+        assert count_of(page.text) == f"1,234 customers, page {shown} of 50"
+        assert problem_of(page.text) == message
+        assert len(ids_of(page.text)) == (9 if shown == 50 else 25)
+
+
+def test_past_the_end_of_a_search_and_of_nothing(client: Client, people: dict[str, str]) -> None:
+    sign_in(client, client.a)
+    found = client.get("/dashboard/customers", params={"q": "jo", "page": "7"})
+    assert found.status_code == 200 and names_of(found.text) == ["John Smith", "Mary Johnson"]
+    assert problem_of(found.text) == "There is no page 7: the list has 1 page. This is the last one."
+    none = client.get("/dashboard/customers", params={"q": "zelda", "page": "3", "sort": "name"})
+    assert none.status_code == 200 and count_of(none.text) == "No customer matches “zelda”."
+    sign_in(client, client.b)
+    empty = client.get("/dashboard/customers", params={"page": "2"})
+    assert empty.status_code == 200 and count_of(empty.text) == "No customers yet."
