@@ -11,6 +11,8 @@ customer), and once in Debian's Chromium against a live server.  Nothing of Open
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html as htmlmod
 import re
 from collections.abc import Sequence
@@ -19,6 +21,7 @@ from typing import Any
 import pytest
 
 from conftest import Client, Merchant
+from factories import MASTERCARD, VISA, bank_account_body, card_form
 from openarc.db.steps import run
 from openarc.services import accounts, customers
 
@@ -342,3 +345,122 @@ def test_past_the_end_of_a_search_and_of_nothing(client: Client, people: dict[st
     sign_in(client, client.b)
     empty = client.get("/dashboard/customers", params={"page": "2"})
     assert empty.status_code == 200 and count_of(empty.text) == "No customers yet."
+
+
+# ---------------------------------------------------------------------------- the customer page
+
+
+def customer_with_cards_and_bank(client: Client, merchant: Merchant) -> dict[str, str]:
+    headers = merchant.headers
+    customer_id = client.post("/v1/customers", headers=headers, data={"name": "Card Holder"}).json()["data"]["id"]
+    for number in (VISA, MASTERCARD):
+        token = client.post("/v1/tokens", headers=headers, data=card_form(number)).json()["data"]["id"]
+        assert client.patch(f"/v1/customers/{customer_id}", headers=headers, data={"token_id": token}).status_code == 200
+    bank = client.post("/v1/bankaccounts", headers=headers, data=bank_account_body(customer_id=customer_id))
+    assert bank.status_code == 201, bank.text
+    cards = api_customer(client, merchant, customer_id)["card"]["data"]
+    by_brand = {c["brand"]: c for c in cards}
+    assert by_brand["V"]["is_default"] == 1  # the first card attached
+    return {"customer": customer_id, "visa": by_brand["V"]["id"], "mastercard": by_brand["M"]["id"],
+            "bank": bank.json()["data"]["id"]}
+
+
+def api_customer(client: Client, merchant: Merchant, customer_id: str) -> dict[str, Any]:
+    found = client.get(f"/v1/customers/{customer_id}", headers=merchant.headers)
+    assert found.status_code == 200, found.text
+    return found.json()["data"]
+
+
+def defaults(client: Client, merchant: Merchant, customer_id: str) -> dict[str, int]:
+    return {c["brand"]: c["is_default"] for c in api_customer(client, merchant, customer_id)["card"]["data"]}
+
+
+def test_a_card_made_default_then_deleted(client: Client) -> None:
+    made = customer_with_cards_and_bank(client, client.a)
+    token = sign_in(client, client.a)
+    customer = f"/dashboard/customers/{made['customer']}"
+    page = client.get(customer)
+    visa_row = re.search(rf'<tr id="card-{made["visa"]}">(.*?)</tr>', page.text, re.DOTALL)
+    master_row = re.search(rf'<tr id="card-{made["mastercard"]}">(.*?)</tr>', page.text, re.DOTALL)
+    assert visa_row and master_row
+    assert "Make default" not in visa_row.group(1)  # already the default
+    assert f'action="{customer}/cards/{made["mastercard"]}/default"' in master_row.group(1)
+
+    # Make the Mastercard the default (a plain post, with the form's CSRF token).
+    assert client.post(f"{customer}/cards/{made['mastercard']}/default", data={}).status_code == 403
+    done = client.post(f"{customer}/cards/{made['mastercard']}/default", data={"csrf_token": token},
+                       follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == f"{customer}?notice=card_default"
+    assert "Default card changed." in client.get(done.headers["location"]).text
+    assert defaults(client, client.a, made["customer"]) == {"V": 0, "M": 1}
+
+    # Delete the default card, after a confirmation page: the other one takes over.
+    confirm = client.get(f"{customer}/cards/{made['mastercard']}/delete")
+    assert confirm.status_code == 200
+    assert "Delete Mastercard ending 0055?" in confirm.text
+    assert "It is the default card: the newest of the others becomes the default." in confirm.text
+    assert defaults(client, client.a, made["customer"]) == {"V": 0, "M": 1}  # showing it changed nothing
+    assert client.post(f"{customer}/cards/{made['mastercard']}/delete", data={"csrf_token": "0" * 64}
+                       ).status_code == 403
+    gone = client.post(f"{customer}/cards/{made['mastercard']}/delete", data={"csrf_token": csrf_of(confirm.text)},
+                       follow_redirects=False)
+    assert gone.headers["location"] == f"{customer}?notice=card_deleted"
+    assert "Card deleted." in client.get(gone.headers["location"]).text
+    assert defaults(client, client.a, made["customer"]) == {"V": 1}
+    # Gone: its pages are not found.
+    assert client.get(f"{customer}/cards/{made['mastercard']}/delete").status_code == 404
+    assert client.post(f"{customer}/cards/{made['mastercard']}/default", data={"csrf_token": token}
+                       ).status_code == 404
+
+
+def test_a_bank_account_deleted(client: Client) -> None:
+    made = customer_with_cards_and_bank(client, client.a)
+    token = sign_in(client, client.a)
+    customer = f"/dashboard/customers/{made['customer']}"
+    page = client.get(customer)
+    assert f'href="{customer}/bank-accounts/{made["bank"]}/delete"' in page.text
+    confirm = client.get(f"{customer}/bank-accounts/{made['bank']}/delete")
+    assert confirm.status_code == 200 and "Delete bank account XXXXXXXX5352?" in confirm.text
+    assert "Personal Savings" in confirm.text and "It cannot be undone." in confirm.text
+    assert client.post(f"{customer}/bank-accounts/{made['bank']}/delete", data={}).status_code == 403
+    assert len(api_customer(client, client.a, made["customer"])["bank_account"]["data"]) == 1
+    gone = client.post(f"{customer}/bank-accounts/{made['bank']}/delete", data={"csrf_token": token},
+                       follow_redirects=False)
+    assert gone.headers["location"] == f"{customer}?notice=bank_account_deleted"
+    after = client.get(gone.headers["location"])
+    assert "Bank account deleted." in after.text and "No bank accounts." in after.text
+    assert api_customer(client, client.a, made["customer"])["bank_account"]["data"] == []
+    assert len(api_customer(client, client.a, made["customer"])["card"]["data"]) == 2  # the cards stay
+
+
+def test_payment_methods_of_another_customer_or_merchant_are_not_found(client: Client) -> None:
+    mine = customer_with_cards_and_bank(client, client.a)
+    other = client.post("/v1/customers", headers=client.a.headers, data={"name": "Other Person"}).json()["data"]["id"]
+    theirs = customer_with_cards_and_bank(client, client.b)
+    token = sign_in(client, client.a)
+    for customer, card, bank in ((other, mine["visa"], mine["bank"]),                 # not this customer's
+                                 (theirs["customer"], theirs["visa"], theirs["bank"]),  # another merchant's
+                                 (mine["customer"], theirs["visa"], theirs["bank"]),
+                                 (mine["customer"], "nonsense", "nonsense")):
+        base = f"/dashboard/customers/{customer}"
+        assert client.get(f"{base}/cards/{card}/delete").status_code == 404
+        assert client.get(f"{base}/bank-accounts/{bank}/delete").status_code == 404
+        for path in (f"cards/{card}/default", f"cards/{card}/delete", f"bank-accounts/{bank}/delete"):
+            assert client.post(f"{base}/{path}", data={"csrf_token": token}).status_code == 404, path
+    assert defaults(client, client.a, mine["customer"]) == {"V": 1, "M": 0}
+    assert defaults(client, client.b, theirs["customer"]) == {"V": 1, "M": 0}
+    assert len(api_customer(client, client.b, theirs["customer"])["bank_account"]["data"]) == 1
+
+
+def test_the_id_has_a_copy_button_whose_script_the_policy_allows(client: Client, people: dict[str, str]) -> None:
+    sign_in(client, client.a)
+    page = client.get(f"/dashboard/customers/{people['ada']}")
+    assert f'<code id="customer-id">{people["ada"]}</code>' in page.text
+    assert f'data-copy="{people["ada"]}"' in page.text
+    scripts = re.findall(r"<script>(.*?)</script>", page.text, re.DOTALL)
+    assert len(scripts) == 1
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    csp = {d.split()[0]: d.split()[1:] for d in page.headers["content-security-policy"].split(";") if d.strip()}
+    assert csp["script-src"] == [f"'sha256-{digest}'"]  # that script and nothing else: no file, no handler
+    assert csp["default-src"] == ["'none'"] and "'unsafe-inline'" not in str(csp)
+    assert not re.search(r"<[^>]*\son\w+=", page.text)  # no inline event handler (onclick=…), which it would refuse

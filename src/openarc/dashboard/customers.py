@@ -1,5 +1,5 @@
 """The customers: the list (one search box, sortable columns, numbered pages), one customer's
-page, create, edit and delete.
+page with its cards and bank accounts, create, edit and delete.
 
 The list is built for merchants with tens of thousands of customers: the search is the API's
 ``q`` (name words, email, phone digits however written, the id with or without ``cus_``),
@@ -17,7 +17,9 @@ from starlette.responses import Response
 from openarc import errors
 from openarc.dashboard import charges, forms
 from openarc.dashboard.pages import View, page
-from openarc.services import customer_listing, customer_search, customers
+from openarc.services import bank_accounts, cards, customer_listing, customer_search, customers
+from openarc.services.bank_accounts import BankAccount
+from openarc.services.cards import Card
 from openarc.services.charges import CUSTOMER_CHARGES
 from openarc.services.customers import Customer
 from openarc.services.paging import Page
@@ -209,6 +211,8 @@ async def customer_detail(view: View) -> Response:
     return view.render(
         "customer.html", c=found, customer_id=public_id,
         created=forms.moment(found.created_at, now), updated=forms.moment(found.updated_at, now),
+        cards=[(view.ctx.ids.card.encode(card.id), card) for card in found.cards],
+        banks=[(view.ctx.ids.bank_account.encode(b.id), b) for b in found.bank_accounts],
         charges=charges.rows_of(view, found.charges), reasons=charges.REASON_LABELS, most_charges=CUSTOMER_CHARGES,
     )
 
@@ -245,3 +249,79 @@ async def customer_delete(view: View) -> Response:
     await view.call(customers.delete, view.merchant.id, customer_key(view))
     return view.redirect("dashboard:customers", {"notice": "deleted"})
 
+
+# ---------------------------------------------------------------------------- cards and bank accounts
+
+
+async def _card_of(view: View) -> tuple[Customer, str, Card]:
+    """The customer of the path, its public id, and its card the path names (or ``NotFound``)."""
+    found = await view.ctx.query(customers.found(view.merchant.id, customer_key(view)))
+    key = view.ctx.ids.card.decode(view.request.path_params["card_id"])
+    for card in found.cards:
+        if card.id == key:
+            return found, view.ctx.ids.customer.encode(found.id), card
+    raise errors.NotFound("No such card for this customer.")
+
+
+async def _bank_account_of(view: View) -> tuple[Customer, str, BankAccount]:
+    found = await view.ctx.query(customers.found(view.merchant.id, customer_key(view)))
+    key = view.ctx.ids.bank_account.decode(view.request.path_params["bank_account_id"])
+    for bank in found.bank_accounts:
+        if bank.id == key:
+            return found, view.ctx.ids.customer.encode(found.id), bank
+    raise errors.NotFound("No such bank account for this customer.")
+
+
+def card_text(card: Card) -> str:
+    return f"{forms.BRANDS.get(card.brand, card.brand)} ending {card.last4}"
+
+
+@page()
+async def card_make_default(view: View) -> Response:
+    found, public_id, card = await _card_of(view)
+    # The API's own update (PATCH default_card_id): the customer's other default is cleared with it.
+    await view.call(customers.update, view.merchant.id, found.id, {}, now=view.now(), default_card_id=card.id)
+    return view.redirect("dashboard:customer", {"notice": "card_default"}, customer_id=public_id)
+
+
+@page()
+async def card_confirm_delete(view: View) -> Response:
+    found, public_id, card = await _card_of(view)
+    succession = ""
+    if card.is_default and len(found.cards) > 1:
+        succession = "It is the default card: the newest of the others becomes the default."
+    return view.render(
+        "payment_method_delete.html", c=found, customer_id=public_id, what=card_text(card),
+        details=f"Expires {card.exp_month}/{card.exp_year}" + (f", held by {card.card_holder_name}"
+                                                                if card.card_holder_name else ""),
+        succession=succession, button="Delete card",
+        action=view.url("dashboard:card_delete_post", customer_id=public_id,
+                        card_id=view.request.path_params["card_id"]),
+    )
+
+
+@page()
+async def card_delete(view: View) -> Response:
+    found, public_id, card = await _card_of(view)
+    await view.call(cards.delete, view.merchant.id, found.id, card.id, now=view.now())
+    return view.redirect("dashboard:customer", {"notice": "card_deleted"}, customer_id=public_id)
+
+
+@page()
+async def bank_account_confirm_delete(view: View) -> Response:
+    found, public_id, bank = await _bank_account_of(view)
+    return view.render(
+        "payment_method_delete.html", c=found, customer_id=public_id, what=f"bank account {bank.account_number}",
+        details=f"{bank.account_type}, held by {bank.first_name} {bank.last_name}", succession="",
+        button="Delete bank account",
+        action=view.url("dashboard:bank_account_delete_post", customer_id=public_id,
+                        bank_account_id=view.request.path_params["bank_account_id"]),
+    )
+
+
+@page()
+async def bank_account_delete(view: View) -> Response:
+    _customer, public_id, bank = await _bank_account_of(view)
+    # The API's DELETE /v1/bankaccounts/{id}, for a bank account this customer holds.
+    await view.call(bank_accounts.delete, view.merchant.id, bank.id)
+    return view.redirect("dashboard:customer", {"notice": "bank_account_deleted"}, customer_id=public_id)

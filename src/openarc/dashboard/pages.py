@@ -10,6 +10,8 @@ or its key revoked: it has ended), and turns ``errors.*`` into HTML error pages.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import pass_context
+from markupsafe import Markup
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
@@ -37,10 +40,15 @@ log = logging.getLogger("openarc.dashboard")
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
+#: The dashboard's one script (copy buttons), inlined where a page needs it and allowed by
+#: its hash: the policy lets exactly this text run, and nothing else (no file, no handler).
+COPY_SCRIPT = (Path(__file__).parent / "static" / "copy.js").read_text(encoding="utf-8")
+_COPY_SCRIPT_HASH = "'sha256-" + base64.b64encode(hashlib.sha256(COPY_SCRIPT.encode()).digest()).decode() + "'"
+
 templates.env.globals.update(
     FIELDS=forms.FIELDS, BRANDS=forms.BRANDS, STATUS_LABELS=forms.STATUS_LABELS,
     STATUS_FILTER=forms.STATUS_FILTER, dollars=forms.dollars, plain_dollars=forms.plain_dollars,
-    thousands=forms.thousands,
+    thousands=forms.thousands, COPY_SCRIPT=Markup(COPY_SCRIPT),  # our own file, never escaped (its hash is allowed)
 )
 
 
@@ -52,10 +60,11 @@ def _url_for(context: dict[str, Any], name: str, /, **params: object) -> str:
 
 templates.env.globals["url_for"] = _url_for
 
-#: Every asset is ours (no CDN, no inline script or style); pages are never framed or cached.
+#: Every asset is ours (no CDN, no inline style, no script but the copy buttons' by its hash);
+#: pages are never framed or cached.
 HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        f"default-src 'none'; script-src {_COPY_SCRIPT_HASH}; style-src 'self'; img-src 'self'; form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Frame-Options": "DENY",
@@ -73,6 +82,9 @@ NOTICES = {
     "ended": "Your session has ended. Sign in again.",
     "refunded": "Refund made.",
     "voided": "Charge voided.",
+    "card_default": "Default card changed.",
+    "card_deleted": "Card deleted.",
+    "bank_account_deleted": "Bank account deleted.",
 }
 
 STATUS: dict[type[errors.OpenArcError], tuple[int, str]] = {
