@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.responses import RedirectResponse
-from starlette.routing import Match, Route, Router
+from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openarc import dashboard, logs
@@ -50,9 +50,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         *bank_accounts.routes,
         *charges.routes,
         *ach_charges.routes,
-        Route("/", docs.home, methods=["GET"], include_in_schema=False),
-        Route("/openapi.json", docs.openapi_json, methods=["GET"], include_in_schema=False),
-        Route("/docs", docs.docs_page, methods=["GET"], include_in_schema=False),
+        *docs.routes(),  # /, /openapi.json, /docs and its files
         resource("/healthz", get=health.healthz),  # declared: in the document, tagged Health
         # The one place the API and the dashboard meet (architecture: the factory mounts it).
         *dashboard.routes,

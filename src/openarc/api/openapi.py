@@ -229,7 +229,8 @@ def exact_match(names: Sequence[str], examples: Mapping[str, object]) -> list[di
     """Query parameters that filter a list to the objects whose field equals the value (ignoring
     case), with the field's example (the service's ``EXAMPLES``)."""
     return [{"name": k, "in": "query", "schema": {"type": "string"},
-             "description": f"Only the objects whose {k} is this (ignoring case)", "example": examples[k]}
+             "description": f"Only the objects whose {k} is this (letters compared ignoring case)",
+             "example": examples[k]}
             for k in names]
 
 
