@@ -18,10 +18,12 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import httpx
 import pytest
 
 from conftest import Client, Merchant
 from factories import MASTERCARD, VISA, bank_account_body, card_form
+from openarc.dashboard.pages import _sessions
 from openarc.db.steps import run
 from openarc.services import accounts, customers
 
@@ -464,3 +466,150 @@ def test_the_id_has_a_copy_button_whose_script_the_policy_allows(client: Client,
     assert csp["script-src"] == [f"'sha256-{digest}'"]  # that script and nothing else: no file, no handler
     assert csp["default-src"] == ["'none'"] and "'unsafe-inline'" not in str(csp)
     assert not re.search(r"<[^>]*\son\w+=", page.text)  # no inline event handler (onclick=…), which it would refuse
+
+
+# ---------------------------------------------------------------------------- fields and sessions
+
+
+def test_each_field_says_what_it_allows(client: Client) -> None:
+    token = sign_in(client, client.a)
+    form = client.get("/dashboard/customers/new")
+    hints = dict(re.findall(r'<p class="hint" id="h-(\w+)">([^<]*)</p>', htmlmod.unescape(form.text)))
+    assert hints["name"] == "Letters and spaces only, 3–50 characters."
+    assert hints["phone"] == "Digits only: no spaces, dashes or +, 2–11 digits."
+    assert hints["email"] == "An email address such as name@example.com, up to 40 characters."
+    assert hints["zip"] == "Digits, with hyphens between them (10469-2345), up to 10 characters."
+    assert hints["country"] == "Letters only, 2–50 characters."
+    assert set(hints) == set(customers.RULES)
+    assert 'aria-describedby="h-name"' in form.text
+    wrong = client.post("/dashboard/customers", data={"csrf_token": token, "name": "J1", "phone": "555-0100"})
+    assert wrong.status_code == 422
+    text = htmlmod.unescape(wrong.text)
+    # The API's messages, and beside them what is allowed.
+    assert '<ul class="errors" id="e-name"><li>The name field must be at least 3 characters.</li>' in text
+    assert 'aria-describedby="e-name h-name"' in text
+    assert "(Letters and spaces only, 3–50 characters.)" in text  # in the summary at the top too
+    assert 'value="J1"' in text and 'value="555-0100"' in text
+
+
+def ended_elsewhere(client: Client) -> None:
+    """Sign out from another tab of the same browser (the same cookie jar)."""
+    signed_in = client.get("/dashboard/customers")
+    client.post("/dashboard/signout", data={"csrf_token": csrf_of(signed_in.text)})
+
+
+KEPT_COOKIE = "openarc_dashboard_kept"
+
+
+def sign_in_again(client: Client, merchant: Merchant, location: str) -> httpx.Response:
+    """Follow a redirect to the sign-in page and sign in there; the answer to the sign-in."""
+    form = client.get(location)
+    assert form.status_code == 200
+    return client.post("/dashboard/signin", data={"csrf_token": csrf_of(form.text), "api_key": merchant.key},
+                       follow_redirects=False)
+
+
+def test_a_form_sent_after_its_session_ended_keeps_what_was_typed(client: Client, people: dict[str, str]) -> None:
+    sign_in(client, client.a)
+    edit = f"/dashboard/customers/{people['john']}/edit"
+    token = csrf_of(client.get(edit).text)
+    ended_elsewhere(client)
+    typed = {"name": "Johnny Smith", "email": "johnny@example.com", "phone": "5550000042", "city": "Boston"}
+    sent = client.post(edit, data={"csrf_token": token, **typed}, follow_redirects=False)
+    assert sent.status_code == 303 and sent.headers["location"] == "/dashboard/signin?notice=kept"
+    kept_cookie = sent.headers["set-cookie"].lower()
+    assert KEPT_COOKIE in kept_cookie and "httponly" in kept_cookie and "samesite=strict" in kept_cookie
+    assert "max-age=3600" in kept_cookie and "path=/dashboard" in kept_cookie
+    assert api_customer(client, client.a, people["john"])["name"] == "John Smith"  # nothing was saved
+    page = client.get(sent.headers["location"])
+    assert "Your session has ended. Sign in again: what you typed in the form is kept." in page.text
+
+    # A wrong key first: still kept.
+    wrong = client.post("/dashboard/signin", data={"csrf_token": csrf_of(page.text), "api_key": "oa_sk_nope"})
+    assert wrong.status_code == 401 and client.cookies.get(KEPT_COOKIE)
+    # Signed in: the form again, filled in, under the new session; nothing sent yet.
+    back = sign_in_again(client, client.a, "/dashboard/signin")
+    assert back.status_code == 200
+    assert "You are signed in again. Nothing was saved yet: check the form and send it." in back.text
+    for value in typed.values():
+        assert f'value="{value}"' in back.text
+    assert f'action="{edit}"' in back.text
+    assert not client.cookies.get(KEPT_COOKIE)  # used once
+    assert api_customer(client, client.a, people["john"])["name"] == "John Smith"
+    saved = client.post(edit, data={"csrf_token": csrf_of(back.text), **typed}, follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"].endswith("?notice=saved")
+    assert api_customer(client, client.a, people["john"])["city"] == "Boston"
+    # The next sign-in is an ordinary one.
+    client.post("/dashboard/signout", data={"csrf_token": csrf_of(back.text)})
+    assert sign_in_again(client, client.a, "/dashboard/signin").headers["location"] == "/dashboard/customers"
+
+
+def test_a_new_customer_form_is_kept_after_the_key_was_revoked(client: Client) -> None:
+    ctx = client.app.state.ctx
+    doomed = client.merchant(client.a.name)  # a second key of merchant a
+    sign_in(client, doomed)
+    token = csrf_of(client.get("/dashboard/customers/new").text)
+    accounts.revoke(ctx.db, ctx.secrets.api_keys, doomed.key, now=ctx.clock.now())
+    sent = client.post("/dashboard/customers", data={"csrf_token": token, "name": "Kept Person", "zip": "10469"},
+                       follow_redirects=False)
+    assert sent.status_code == 303 and sent.headers["location"] == "/dashboard/signin?notice=kept"
+    back = sign_in_again(client, client.a, sent.headers["location"])
+    assert back.status_code == 200 and "<h1>New customer</h1>" in back.text
+    assert 'value="Kept Person"' in back.text and 'value="10469"' in back.text
+    assert client.get("/v1/customers", headers=client.a.headers).json()["data"] == []  # not created behind their back
+
+
+def test_a_kept_form_never_leaves_the_dashboard_or_shows_another_merchants_customer(
+    client: Client, people: dict[str, str],
+) -> None:
+    (theirs,) = seed(client.app.state.ctx, client.b.name, [{"name": "Private Person"}])
+    # Through the dashboard: an edit form of a customer merchant a does not have, or of none.
+    for path in (f"/dashboard/customers/{theirs}/edit", "/dashboard/customers/nobody/edit"):
+        sign_in(client, client.a)
+        token = csrf_of(client.get("/dashboard/customers/new").text)
+        ended_elsewhere(client)
+        sent = client.post(path, data={"csrf_token": token, "name": "Typed Name"}, follow_redirects=False)
+        assert sent.status_code == 303 and sent.headers["location"] == "/dashboard/signin?notice=kept"
+        answer = sign_in_again(client, client.a, sent.headers["location"])
+        assert answer.status_code == 303 and answer.headers["location"] == "/dashboard/customers", path
+        assert not client.cookies.get(KEPT_COOKIE)
+    # A kept cookie naming a place outside the dashboard (only a holder of the signing key could make one).
+    maker = _sessions(client.app.state.ctx.secrets.root)
+    for path in ("https://evil.example/", "//evil.example/x", "/elsewhere", "/dashboard/charges"):
+        client.cookies.clear()
+        client.cookies.set(KEPT_COOKIE, maker.kept_value(path, {"name": "Typed Name"}), path="/dashboard")
+        answer = sign_in_again(client, client.a, "/dashboard/signin")
+        assert answer.status_code == 303 and answer.headers["location"] == "/dashboard/customers", path
+    # Forged, or not a kept form: ignored.
+    for value in ("eyJwIjoiL2Rhc2hib2FyZC9jdXN0b21lcnMiLCJ2Ijp7fX0.AAAAAA.forged",
+                  maker.kept_value("/dashboard/customers", "not a dict")):  # type: ignore[arg-type]
+        client.cookies.clear()
+        client.cookies.set(KEPT_COOKIE, value, path="/dashboard")
+        answer = sign_in_again(client, client.a, "/dashboard/signin")
+        assert answer.status_code == 303 and answer.headers["location"] == "/dashboard/customers"
+
+
+def test_an_ended_session_sends_a_page_to_sign_in_and_back(client: Client, people: dict[str, str]) -> None:
+    sign_in(client, client.a)
+    ended_elsewhere(client)
+    moved = client.get("/dashboard/customers", params={"q": "jo", "sort": "name"}, follow_redirects=False)
+    assert moved.status_code == 303
+    target = "/dashboard/customers?q=jo&sort=name"
+    form = client.get(moved.headers["location"])
+    assert f'name="next" value="{htmlmod.escape(target)}"' in form.text
+    back = client.post("/dashboard/signin", follow_redirects=False,
+                       data={"csrf_token": csrf_of(form.text), "api_key": client.a.key, "next": target})
+    assert back.headers["location"] == target
+
+
+def test_a_form_without_its_token_is_still_refused(client: Client, people: dict[str, str]) -> None:
+    """Keeping a form's values never lets a post without the form's CSRF token through."""
+    sign_in(client, client.a)
+    ended_elsewhere(client)
+    edit = f"/dashboard/customers/{people['john']}/edit"
+    for form in ({}, {"csrf_token": "0" * 64}):
+        refused = client.post(edit, data={**form, "name": "Forged Name"})
+        assert refused.status_code == 403 and "Forged Name" not in refused.text
+    client.cookies.clear()
+    refused = client.post(edit, data={"csrf_token": "0" * 64, "name": "Forged Name"})
+    assert refused.status_code == 403 and "Forged Name" not in refused.text

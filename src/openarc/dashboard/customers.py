@@ -10,6 +10,7 @@ typed number away.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
@@ -187,7 +188,7 @@ async def customer_new(view: View) -> Response:
     return view.render("customer_form.html", values={}, errors={}, customer_id=None)
 
 
-@page()
+@page(keeps=tuple(name for name, *_ in forms.FIELDS))
 async def customer_create(view: View) -> Response:
     values = forms.customer_values(view.form)
     try:
@@ -226,7 +227,7 @@ async def customer_edit(view: View) -> Response:
     )
 
 
-@page()
+@page(keeps=tuple(name for name, *_ in forms.FIELDS))
 async def customer_update(view: View) -> Response:
     key = customer_key(view)
     values = forms.customer_values(view.form)
@@ -236,6 +237,31 @@ async def customer_update(view: View) -> Response:
     except errors.Invalid as exc:
         return view.render("customer_form.html", 422, values=values, errors=exc.errors, customer_id=customer_id)
     return view.redirect("dashboard:customer", {"notice": "saved"}, customer_id=customer_id)
+
+
+#: Shown on a form filled in again after signing in (pages._kept).
+REFILLED = "You are signed in again. Nothing was saved yet: check the form and send it."
+
+
+async def refill(view: View, path: str, kept: dict[str, str]) -> Response | None:
+    """The create or edit form whose post arrived after its session ended, filled in with
+    what was typed, for the merchant now signed in; None for any other path (or a customer
+    this merchant does not have)."""
+    values = forms.customer_values(kept)
+    collection = view.url("dashboard:customers_post")
+    if path == collection:
+        return view.render("customer_form.html", values=values, errors={}, customer_id=None, notice=REFILLED)
+    public_id = unquote(path.removeprefix(collection + "/").removesuffix("/edit"))
+    if not path.startswith(collection + "/") or not path.endswith("/edit") or "/" in public_id:
+        return None
+    key = public_key(view, public_id)
+    if key is None:
+        return None
+    try:
+        await view.ctx.query(customers.found(view.merchant.id, key))
+    except errors.NotFound:
+        return None
+    return view.render("customer_form.html", values=values, errors={}, customer_id=public_id, notice=REFILLED)
 
 
 @page()

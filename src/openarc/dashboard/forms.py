@@ -14,6 +14,7 @@ from starlette.requests import Request
 
 from openarc.errors import BadRequest, Invalid, TooLarge, UnsupportedMediaType
 from openarc.services import lifecycle
+from openarc.services import validation as v
 from openarc.services.customers import RULES
 from openarc.timefmt import readable
 
@@ -33,6 +34,33 @@ FIELDS: tuple[tuple[str, str, str, str], ...] = (
     ("country", "Country", "text", "country"),
 )
 assert {f[0] for f in FIELDS} == set(RULES), "the form must offer exactly the API's customer fields"
+
+#: What each kind of field allows, in words shown beside it (the API's messages say only what failed).
+_ALLOWED: dict[object, str] = {
+    v.letters_and_spaces: "Letters and spaces only",
+    v.letters: "Letters only",
+    v.email: "An email address such as name@example.com",
+    v.printable: "Any text",
+    v.address: "Letters, digits, spaces and . , # ' / & ( ) -",
+    v.digits_and_hyphens: "Digits, with hyphens between them (10469-2345)",
+    v.digits: "Digits only: no spaces, dashes or +",
+}
+
+
+def hint(rule: v.Text) -> str:
+    """What a field allows: ``Letters and spaces only, 3–50 characters.``"""
+    unit = "digits" if rule.check is v.digits else "characters"
+    if rule.min is not None and rule.max is not None:
+        size = f"{rule.min}–{rule.max} {unit}"
+    elif rule.max is not None:
+        size = f"up to {rule.max} {unit}"
+    else:
+        size = f"at least {rule.min} {unit}"
+    return f"{_ALLOWED[rule.check]}, {size}."
+
+
+#: Shown under each field of the customer form, made from the API's own rules.
+HINTS = {name: hint(rule) for name, rule in RULES.items()}
 
 BRANDS = {"V": "Visa", "M": "Mastercard", "X": "American Express", "R": "Discover", "J": "JCB"}
 

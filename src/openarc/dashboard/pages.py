@@ -46,7 +46,7 @@ COPY_SCRIPT = (Path(__file__).parent / "static" / "copy.js").read_text(encoding=
 _COPY_SCRIPT_HASH = "'sha256-" + base64.b64encode(hashlib.sha256(COPY_SCRIPT.encode()).digest()).decode() + "'"
 
 templates.env.globals.update(
-    FIELDS=forms.FIELDS, BRANDS=forms.BRANDS, STATUS_LABELS=forms.STATUS_LABELS,
+    FIELDS=forms.FIELDS, HINTS=forms.HINTS, BRANDS=forms.BRANDS, STATUS_LABELS=forms.STATUS_LABELS,
     STATUS_FILTER=forms.STATUS_FILTER, dollars=forms.dollars, plain_dollars=forms.plain_dollars,
     thousands=forms.thousands, COPY_SCRIPT=Markup(COPY_SCRIPT),  # our own file, never escaped (its hash is allowed)
 )
@@ -85,6 +85,7 @@ NOTICES = {
     "card_default": "Default card changed.",
     "card_deleted": "Card deleted.",
     "bank_account_deleted": "Bank account deleted.",
+    "kept": "Your session has ended. Sign in again: what you typed in the form is kept.",
 }
 
 STATUS: dict[type[errors.OpenArcError], tuple[int, str]] = {
@@ -151,13 +152,18 @@ def error_page(view: View, status: int, title: str, message: str) -> Response:
     return view.render("error.html", status, title=title, message=message)
 
 
-def page(*, signed_in: bool = True) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+def page(
+    *, signed_in: bool = True, keeps: tuple[str, ...] = (),
+) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """``keeps``: the fields of a form worth keeping when it arrives after its session ended
+    (see ``_kept``); any other post then sends the user to sign in, as a page does."""
+
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             ctx = request.app.state.ctx
             sessions = _sessions(ctx.secrets.root)
             view = View(request, ctx, sessions, sessions.read(request))
-            response = await _run(view, handler, signed_in)
+            response = await _run(view, handler, signed_in, keeps)
             response.headers.update(HEADERS)
             return response
 
@@ -167,7 +173,7 @@ def page(*, signed_in: bool = True) -> Callable[[Handler], Callable[[Request], A
     return wrap
 
 
-async def _run(view: View, handler: Handler, signed_in: bool) -> Response:
+async def _run(view: View, handler: Handler, signed_in: bool, keeps: tuple[str, ...] = ()) -> Response:
     try:
         if view.request.method == "POST":
             try:
@@ -187,11 +193,15 @@ async def _run(view: View, handler: Handler, signed_in: bool) -> Response:
                 )
         if signed_in:
             if view.session is None or not view.session.signed_in:
+                if keeps and view.request.method == "POST":  # signed out in another tab (its CSRF token held)
+                    return _kept(view, keeps)
                 return view.redirect("dashboard:signin", _next(view.request))
             try:
                 view.account = await view.ctx.call(
                     sessions.resume, view.ctx.db, view.session.nonce, now=cookie.now(), used_at=view.ctx.clock.now())
             except errors.Unauthenticated:  # signed out (a copied cookie), expired, or the key was revoked
+                if keeps and view.request.method == "POST":
+                    return _kept(view, keeps)
                 response = view.redirect("dashboard:signin", {"notice": "ended"})
                 view.sessions.clear(view.request, response)
                 return response
@@ -204,6 +214,20 @@ async def _run(view: View, handler: Handler, signed_in: bool) -> Response:
         # Logged with its traceback for the operator; the page says only that it failed.
         log.exception("unhandled error on %s %s", view.request.method, view.request.scope["path"])
         return error_page(view, 500, "Something went wrong", "The server failed to handle this request.")
+
+
+def _kept(view: View, keeps: tuple[str, ...]) -> Response:
+    """A form that came from this dashboard (its CSRF token matched) after its session ended:
+    nothing is done; what was typed and where it was going are kept in a signed cookie for an
+    hour (``Sessions.keep``), and the browser goes to sign in.  Signing in shows the form again,
+    filled in, to send once checked (``signin.signin``): nothing is sent on the user's behalf."""
+    kept = {name: view.form[name] for name in keeps if name in view.form}
+    response = view.redirect("dashboard:signin", {"notice": "kept"})
+    if not view.sessions.keep(view.request, response, view.request.scope["path"], kept):
+        response = view.redirect("dashboard:signin", {"notice": "ended"})
+    if view.session is not None and view.session.signed_in:  # the ended session's cookie
+        view.sessions.clear(view.request, response)
+    return response
 
 
 def _next(request: Request) -> dict[str, str]:
