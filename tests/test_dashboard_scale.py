@@ -15,14 +15,19 @@ import base64
 import hashlib
 import html as htmlmod
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Page, expect, sync_playwright
 
-from conftest import Client, Merchant
+from conftest import Client, LiveServer, Merchant, database_url, start_server, stop_server
 from factories import MASTERCARD, VISA, bank_account_body, card_form
+from openarc.config import Settings
+from openarc.context import build_context
 from openarc.dashboard.pages import _sessions
 from openarc.db.steps import run
 from openarc.services import accounts, customers
@@ -613,3 +618,120 @@ def test_a_form_without_its_token_is_still_refused(client: Client, people: dict[
     client.cookies.clear()
     refused = client.post(edit, data={"csrf_token": "0" * 64, "name": "Forged Name"})
     assert refused.status_code == 403 and "Forged Name" not in refused.text
+
+
+# ---------------------------------------------------------------------------- in a browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+FIRST_NAMES = ("John", "Mary", "James", "Linda", "Robert", "Maria", "David", "Susan", "Carlos", "Sarah")
+BROWSER_CUSTOMERS = 3000
+
+
+@pytest.fixture(scope="module")
+def big_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Merchant, list[str]]]:
+    """A live server over a merchant with 3,000 customers, seeded before it starts."""
+    folder = tmp_path_factory.mktemp("dashboard-scale")
+    url = database_url(folder / "live.db")
+    ctx = build_context(Settings(database_url=url))
+    try:
+        issued = accounts.issue_key(ctx.db, ctx.secrets.api_keys, "Big Merchant", now=ctx.clock.now())
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        people = [{"name": f"{FIRST_NAMES[n % 10]} {letters[n // 676 % 26].upper()}{letters[n // 26 % 26]}"
+                                                     f"{letters[n % 26]}son",
+                   "email": f"user{n}@example.com", "phone": f"555{n:07d}"} for n in range(BROWSER_CUSTOMERS)]
+        ids = seed(ctx, "Big Merchant", people)
+    finally:
+        ctx.db.dispose()
+    server = start_server(folder, database=url)
+    yield server, Merchant("Big Merchant", issued.secret), ids
+    stop_server(server)
+
+
+@pytest.fixture
+def browser_page() -> Iterator[Page]:
+    assert Path(CHROMIUM).exists(), "install Debian's chromium package (scripts/test does it in CI)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(30_000)
+        opened = context.new_page()
+        yield opened
+        ARTIFACTS.mkdir(exist_ok=True)
+        opened.screenshot(path=ARTIFACTS / "dashboard-scale-end.png", full_page=True)
+        browser.close()
+
+
+@pytest.mark.slow  # ~10 s: 3,000 customers seeded, a server started, a browser journey
+def test_browser_search_sort_and_page_through_thousands(
+    browser_page: Page, big_server: tuple[LiveServer, Merchant, list[str]],
+) -> None:
+    server, merchant, ids = big_server
+    page = browser_page
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on("pageerror", lambda e: refused.append(str(e)))
+    started = time.monotonic()
+    page.goto(f"{server.url}/dashboard")
+    page.get_by_label("API key").fill(merchant.key)
+    page.get_by_role("button", name="Sign in").click()
+    count = page.locator("p.count")
+    rows = page.locator("table.list tbody tr")
+    expect(count).to_have_text("3,000 customers, page 1 of 120")
+    expect(rows).to_have_count(25)
+
+    # Search: a first name, any case.
+    box = page.get_by_role("searchbox", name="Search customers")
+    box.fill("linda")
+    box.press("Enter")
+    expect(count).to_have_text("300 customers found, page 1 of 12")
+    for name in rows.locator("th").all_inner_texts():
+        assert name.startswith("Linda ")
+    # Sorted by name, then the other way.
+    page.get_by_role("link", name="Name", exact=True).click()
+    expect(page.locator("th[aria-sort=ascending]")).to_have_text("Name ▲")
+    expect(rows.first.locator("th")).to_have_text("Linda Aadson")
+    page.get_by_role("link", name="Name", exact=True).click()  # the arrow is not part of its name
+    expect(page.locator("th[aria-sort=descending]")).to_have_text("Name ▼")
+    expect(rows.first.locator("th")).to_have_text("Linda Eldson")
+    page.get_by_role("link", name="Best matches first").click()
+    expect(page.locator("p.sorted")).to_have_text("Sorted best matches first.")
+
+    # The whole list, by email (user0, user1, user10, …), and through its pages.
+    page.get_by_role("link", name="Clear search").click()
+    expect(count).to_have_text("3,000 customers, page 1 of 120")
+    page.get_by_role("link", name="Email", exact=True).click()
+    expect(rows.first.locator("td").first).to_have_text("user0@example.com")
+    pages = page.get_by_role("navigation", name="Pages")
+    pages.get_by_role("link", name="Page 3", exact=True).click()
+    expect(count).to_have_text("3,000 customers, page 3 of 120")
+    expect(pages.locator("[aria-current=page]")).to_have_text("3")
+    pages.get_by_role("link", name="Last »").click()
+    expect(count).to_have_text("3,000 customers, page 120 of 120")
+    pages.get_by_label("Go to page").fill("60")
+    pages.get_by_role("button", name="Go").click()
+    expect(count).to_have_text("3,000 customers, page 60 of 120")
+    expect(page.locator("th[aria-sort=ascending]")).to_have_text("Email ▲")  # the sort stayed on
+    shot = ARTIFACTS / "dashboard-scale-list.png"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=shot, full_page=True)
+
+    # An id as the SDK prints it: straight to the customer, whose id copies.
+    public_id = ids[1234]
+    box.fill(f"cus_{public_id}")
+    box.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Robert Bvmson")
+    assert page.url == f"{server.url}/dashboard/customers/{public_id}"
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    page.get_by_role("button", name="Copy id").click()
+    expect(page.locator("#copy-status")).to_have_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == public_id
+    # A formatted phone finds its customer too.
+    page.goto(f"{server.url}/dashboard/customers")
+    box.fill("(555) 000-1234")
+    box.press("Enter")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("user1234@example.com")
+    assert refused == []
+    print(f"browser journey: {time.monotonic() - started:.1f} s")
