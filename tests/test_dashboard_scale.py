@@ -274,6 +274,12 @@ def test_a_search_sorts_too(client: Client, sortable: dict[str, Any]) -> None:
     emails = [p for p in expected(sortable, "email", False) if p in set(sortable["ids"])]
     named = {public for p, public in zip(sortable["people"], sortable["ids"], strict=True) if "name" in p}
     assert ids_of(by_email.text) == [p for p in emails if p in named][25:]  # those without an email last
+    # By creation, either way (newest first is not the best matches' order).
+    in_order = [public for public in sortable["ids"] if public in named]
+    for order, want in (("desc", in_order[::-1]), ("asc", in_order)):
+        by_created = client.get("/dashboard/customers", params={"q": "surname", "sort": "created", "order": order})
+        assert ids_of(by_created.text) == want[:25], order
+        assert f"Sorted {'newest' if order == 'desc' else 'oldest'} first." in by_created.text
 
 
 # ---------------------------------------------------------------------------- pages and counts

@@ -118,7 +118,7 @@ def page_window(number: int, last: int) -> list[int]:
 async def _fetch(view: View, listing: Listing, named: int | None, number: int) -> Page[Customer]:
     per_page = view.ctx.settings.default_page_size
     account_id = view.merchant.id
-    if listing.shown_sort in (None, ("created", "desc")):
+    if not listing.sort or (listing.shown_sort == ("created", "desc") and not listing.q):
         # Newest first, or the search's best matches first: the API's own listing.
         return await view.ctx.query(customers.page_of(
             account_id, filters={}, page=str(number), default_limit=per_page, max_limit=per_page,
