@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from playwright.sync_api import Page, expect, sync_playwright
 
 from conftest import Client, LiveServer, Merchant, database_url, start_server, stop_server
@@ -29,8 +30,10 @@ from factories import MASTERCARD, VISA, bank_account_body, card_form
 from openarc.config import Settings
 from openarc.context import build_context
 from openarc.dashboard.pages import _sessions
+from openarc.dashboard.session import Session
 from openarc.db.steps import run
 from openarc.services import accounts, customers
+from openarc.services.installation import Secrets
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -568,6 +571,32 @@ def test_a_new_customer_form_is_kept_after_the_key_was_revoked(client: Client) -
     assert back.status_code == 200 and "<h1>New customer</h1>" in back.text
     assert 'value="Kept Person"' in back.text and 'value="10469"' in back.text
     assert client.get("/v1/customers", headers=client.a.headers).json()["data"] == []  # not created behind their back
+
+
+def test_a_form_sent_with_a_cookie_older_than_any_session_keeps_what_was_typed(client: Client) -> None:
+    """After 8 hours the cookie's signature has expired too; it was refused as a forgery (403)
+    and what was typed was lost, though its CSRF token showed the form was this dashboard's."""
+    maker = _sessions(client.app.state.ctx.secrets.root)
+
+    class NineHoursAgo(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 9 * 3600
+
+    nonce = "an-old-nonce-of-this-browser"
+    old = URLSafeTimedSerializer(Secrets(client.app.state.ctx.secrets.root).derive("dashboard-session"),
+                                 salt="openarc.dashboard.session", signer=NineHoursAgo)
+    client.cookies.clear()
+    client.cookies.set("openarc_dashboard", old.dumps({"n": nonce, "s": True}), path="/dashboard")
+    token = maker.csrf_token(Session(nonce))
+    sent = client.post("/dashboard/customers", data={"csrf_token": token, "name": "Late Person"},
+                       follow_redirects=False)
+    assert sent.status_code == 303 and sent.headers["location"] == "/dashboard/signin?notice=kept"
+    assert client.get("/dashboard/customers", follow_redirects=False).status_code == 303  # not a session
+    back = sign_in_again(client, client.a, sent.headers["location"])
+    assert back.status_code == 200 and 'value="Late Person"' in back.text
+    # Without the form's token, the old cookie is refused as before.
+    client.cookies.set("openarc_dashboard", old.dumps({"n": nonce, "s": True}), path="/dashboard")
+    assert client.post("/dashboard/customers", data={"name": "Late Person"}).status_code == 403
 
 
 def test_a_kept_form_never_leaves_the_dashboard_or_shows_another_merchants_customer(
