@@ -96,15 +96,16 @@ def _one(data: dict[str, object]) -> dict[str, object]:
 
 @operation(
     "createCharge", "Charge a card", tag="Charges",
-    description=f"{_SOURCES} A declined card answers 422 with the decline in `data`; the declined charge is "
+    description=f"{_SOURCES} The example charges a token: make one with `POST /v1/tokens` and put its id in "
+                "`token_id`. A declined card answers 422 with the decline in `data`; the declined charge is "
                 "kept. The answer types `amount_approved` and `captured` as strings and `under_review` as a "
                 "boolean, as PayArc's create answer does; every read has integers.",
     body=Body("ChargeInput", _FIELDS, _SOURCES, refs=("token_id", "customer_id", "card_id"),
               extra=(_METADATA, _AMOUNT, *_FREE_TEXT), constraints=_ONE_CARD, required=True,
               descriptions={**cards.DESCRIPTIONS, **charges.DESCRIPTIONS},
               examples={**cards.EXAMPLES, **charges.EXAMPLES},
-              example={"amount": 1500, "currency": "usd",
-                       **{name: cards.EXAMPLES[name] for name in ("card_number", "exp_month", "exp_year", "cvv")}}),
+              # A token, as PayArc's documentation charges: "Try it out" with the id POST /v1/tokens gave.
+              example={"amount": 1500, "currency": "usd", "token_id": id_example("token_id")}),
     ok=Ok(201, "The new charge (or a declined one, for the card that answers so)", "ChargeEnvelope"),
     errors=(*BODY_ERRORS, 404, 409),
 )
