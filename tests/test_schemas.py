@@ -201,3 +201,30 @@ def test_charges_and_ach_charges_answer_as_published(client: Client, contract: C
     contract.check(client.get(f"/v1/achcharges/{made['id']}?include=review", headers=a),
                    "GET", "/v1/achcharges/{ach_charge_id}")
     contract.check(client.get("/v1/achcharges", headers=a), "GET", "/v1/achcharges")
+
+
+def test_the_reference_shows_every_key_a_real_answer_has(client: Client, contract: Contract) -> None:
+    """Each answer's published example (made of its properties' examples) has the keys of a real
+    answer, at every depth, and is valid by the closed schemas: the reference shows what comes."""
+    def keys(value: Any, where: str = "") -> set[str]:
+        if isinstance(value, dict):
+            return {f"{where}.{k}" for k in value} | {p for k, v in value.items() for p in keys(v, f"{where}.{k}")}
+        if isinstance(value, list) and value:
+            return keys(value[0], where + "[]")
+        return set()
+
+    h = client.a.headers
+    customer = client.post("/v1/customers", content=SEED_FORM, headers={**h, **FORM})
+    token = client.post("/v1/tokens", data=full_card_form(), headers=h)
+    charge = client.post("/v1/charges", headers=h, json={"amount": 1500, "currency": "usd",
+                                                         "token_id": token.json()["data"]["id"]})
+    bank = client.post("/v1/bankaccounts", json=bank_account_body(), headers=h)
+    ach = client.post("/v1/achcharges", headers=h, json={"amount": 700, "type": "debit", "sec_code": "WEB",
+                                                         "bank_account_id": bank.json()["data"]["id"]})
+    for answer, path in [(customer, "/v1/customers"), (token, "/v1/tokens"), (charge, "/v1/charges"),
+                         (bank, "/v1/bankaccounts"), (ach, "/v1/achcharges")]:
+        published = contract.response("POST", path, answer.status_code)["content"]["application/json"]
+        contract.check(answer, "POST", path)
+        validator = jsonschema_rs.validator_for({**published["schema"], "components": contract.components})
+        assert validator.is_valid(published["example"]), path
+        assert keys(published["example"]) == keys(answer.json()), (path, keys(answer.json()) ^ keys(published["example"]))
