@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from openarc.db import Database
 from openarc.db.raw import columns, in_list, on
 from openarc.db.steps import ENGINE, Many, One, Run, Steps, run
@@ -253,13 +255,15 @@ def update(
         if not lock_customer(conn, account_id, customer_id):
             raise NotFound()
         if values:
+            searched = SEARCHED & values.keys()
+            before = run(on(conn, db.is_sqlite), _searched_fields(customer_id)) if searched else None
             conn.execute(
                 customers.update()
                 .where(customers.c.id == customer_id)
                 .values(**values, updated_at=now)
             )
-            if SEARCHED & values.keys():
-                run(on(conn, db.is_sqlite), _refresh_search(account_id, customer_id))
+            if before is not None:
+                run(on(conn, db.is_sqlite), _refresh_search(account_id, customer_id, before))
         if token_id is not None:
             cards.attach_token(conn, account_id, customer_id, token_id, now=now)
         if default_card_id is not None:
@@ -271,17 +275,28 @@ def update(
 SEARCHED = frozenset({"name", "email", "phone"})
 
 
-def _refresh_search(account_id: int, customer_id: int) -> Steps[None]:
-    """A changed customer's folded columns and search terms, made again from its row."""
+def _searched_fields(customer_id: int) -> Steps[dict[str, object]]:
     row = yield One("SELECT name, email, phone FROM customers WHERE id = :id", {"id": customer_id})
-    fields = {"name": row[0], "email": row[1], "phone": row[2]}
+    return {"name": row[0], "email": row[1], "phone": row[2]}
+
+
+def _refresh_search(account_id: int, customer_id: int, before: Mapping[str, object]) -> Steps[None]:
+    """A changed customer's folded columns and search terms, made again from its row (``before``:
+    its searched fields before the change, whose terms go)."""
+    fields = yield from _searched_fields(customer_id)
     yield Run("UPDATE customers SET name_key = :name_key, email_key = :email_key WHERE id = :id",
               {"id": customer_id, **customer_search.keys(fields)})
-    yield from customer_search.save_terms(account_id, customer_id, fields, replace=True)
+    yield from customer_search.forget_terms(account_id, customer_id, before)
+    yield from customer_search.save_terms(account_id, customer_id, fields)
 
 
 def delete(db: Database, account_id: int, customer_id: int) -> None:
     with db.write() as conn:
+        raw = on(conn, db.is_sqlite)
+        owned = conn.execute(select(customers.c.id).where(customers.c.id == customer_id,
+                                                          customers.c.account_id == account_id)).first()
+        if owned is not None:
+            run(raw, customer_search.forget_terms(account_id, customer_id, run(raw, _searched_fields(customer_id))))
         gone = conn.execute(
             customers.delete().where(customers.c.id == customer_id, customers.c.account_id == account_id)
         ).rowcount

@@ -36,10 +36,10 @@ def upgrade() -> None:
         "customer_terms",
         sa.Column("account_id", Key, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
         sa.Column("term", Term, nullable=False),
-        sa.Column("customer_id", Key, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("customer_id", Key, nullable=False),  # deleted by the key with its customer
         sa.PrimaryKeyConstraint("account_id", "term", "customer_id", name="pk_customer_terms"),
+        sqlite_with_rowid=False,  # the rows live in the key's b-tree: one b-tree fewer to write per term
     )
-    op.create_index("ix_customer_terms_customer_id", "customer_terms", ["customer_id"])
 
     conn = op.get_bind()
     last = 0
