@@ -54,6 +54,15 @@ def _time_of_day(env: Mapping[str, str], name: str, default: int) -> int:
     return int(hours) * 60 + int(minutes)
 
 
+def _log_format(env: Mapping[str, str], name: str) -> str:
+    """``text`` or ``json``; empty when unset (then text on a terminal, JSON otherwise: logs.choose)."""
+    raw = (env.get(name) or "").strip().lower()
+    if raw not in ("", "text", "json"):
+        shown = "".join(c if c.isprintable() else "?" for c in raw[:40])
+        raise ValueError(f"{name} must be text or json, not {shown}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything an OpenArc process can be told.
@@ -87,6 +96,9 @@ class Settings:
     body_timeout_seconds: int = 30
     #: One JSON line per request on stderr (never keys, card or account numbers).
     access_log: bool = True
+    #: How stderr's log lines are written: "text" (readable) or "json"; "" chooses text
+    #: when stderr is a terminal and JSON otherwise (logs.choose).
+    log_format: str = ""
     #: The daily settlement cut-off, in minutes after 00:00 UTC: captured charges settle at
     #: the first cut-off after their capture (by the sandbox clock where it is moved).
     settlement_cutoff_minutes: int = 0
@@ -108,6 +120,7 @@ class Settings:
             header_timeout_seconds=_seconds(env, "OPENARC_HEADER_TIMEOUT_SECONDS", cls.header_timeout_seconds),
             body_timeout_seconds=_seconds(env, "OPENARC_BODY_TIMEOUT_SECONDS", cls.body_timeout_seconds),
             access_log=_bool(env, "OPENARC_ACCESS_LOG", cls.access_log),
+            log_format=_log_format(env, "OPENARC_LOG_FORMAT"),
             settlement_cutoff_minutes=_time_of_day(env, "OPENARC_SETTLEMENT_CUTOFF", cls.settlement_cutoff_minutes),
         )
         given = {k: v for k, v in overrides.items() if v is not None}

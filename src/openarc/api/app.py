@@ -28,7 +28,7 @@ from openarc.context import build_context
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Front:
     settings = settings or Settings.from_env()
     # The access log and OpenArc's own log records share one redacted stream of JSON lines.
-    lines = logs.StderrLines()
+    lines = logs.StderrLines(logs.choose(settings.log_format))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

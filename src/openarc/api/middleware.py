@@ -1,7 +1,8 @@
 """ASGI middleware around every request: ``Request-Id`` and the access log, rate limits.
 
     RequestLogMiddleware   outermost: a ``Request-Id`` on every response (a sane incoming
-                           one is echoed), one JSON line per request on stderr, and the
+                           one is echoed), one line per request on stderr (JSON, or text
+                           with ``--log-format text``: logs.text_line), and the
                            PayArc-shaped 500 for anything unhandled (with its traceback
                            logged, redacted)
     RateLimitMiddleware    per merchant under ``/v1``: ``X-RateLimit-Limit`` /
@@ -21,14 +22,13 @@ import traceback
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openarc import errors, redact
 from openarc.api.auth import SCOPE_ACCOUNT, account_for, key_of
 from openarc.api.errors import error_body, from_error, json_response
 from openarc.api.headers import header
-from openarc.logs import StderrLines, timestamp
+from openarc.logs import StderrLines, encoder, timestamp
 from openarc.services.ratelimit import RateLimiter
 
 #: Query parameters whose values the access log keeps (nothing personal, nothing secret).
@@ -71,6 +71,7 @@ class RequestLogMiddleware:
         self.app = app
         self.enabled = enabled
         self.write = write or StderrLines()
+        self.encode = encoder(self.write)  # JSON, or text for a writer set to text
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -126,7 +127,7 @@ class RequestLogMiddleware:
         return entry
 
     def _log(self, entry: dict[str, object]) -> None:
-        self.write(orjson.dumps(entry))
+        self.write(self.encode(entry))
 
 
 class RateLimitMiddleware:

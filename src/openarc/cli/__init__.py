@@ -1,22 +1,43 @@
 """The ``openarc`` command.  Each command group lives in its own module; errors
-become exit codes here, once."""
+become exit codes here, once.
+
+Every message is one plain line on stderr: a usage error is ``openarc serve: argument
+--port: …  (see openarc serve --help)`` and exit 2, never argparse's usage block or a
+Python repr of a value.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any, NoReturn
 
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from openarc import __version__, errors
 from openarc.cli import data, keys, serve
+from openarc.cli.common import plain
 from openarc.db.engine import URL_HELP
 
 EXIT_CODES: dict[type[errors.OpenArcError], int] = {errors.Invalid: 2, errors.NotFound: 3, errors.Conflict: 4}
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one plain line (the usage is one ``--help`` away).
+    Every subcommand's parser is one too (``add_subparsers`` makes its parsers of this class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {plain(message, 300)} (see {self.prog} --help)\n")
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        # argparse's own message lists the choices as Python reprs: 'serve', 'keys', …
+        if action.choices is not None and value not in action.choices:
+            choices = ", ".join(map(str, action.choices))
+            raise argparse.ArgumentError(action, f"'{plain(value)}' is not one of: {choices}")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="openarc", description="A wire-compatible PayArc Customers API server.")
+    top = Parser(prog="openarc", description="A wire-compatible PayArc Customers API server.")
     top.add_argument("--version", action="version", version=f"openarc {__version__}")
     commands = top.add_subparsers(dest="command", required=True)
     serve.register(commands)
@@ -34,8 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args) or 0
     except errors.OpenArcError as exc:
-        detail = getattr(exc, "errors", None)
-        print(f"openarc: {exc.message}" + (f" {detail}" if detail else ""), file=sys.stderr)
+        print(f"openarc: {_said(exc)}", file=sys.stderr)
         return errors.nearest(EXIT_CODES, exc) or 1
     except ValueError as exc:  # bad settings: a malformed URL, a non-numeric variable…
         print(f"openarc: {exc}", file=sys.stderr)
@@ -49,6 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # a file beside the database that this user may not open, a full disk…
         print(f"openarc: {exc}", file=sys.stderr)
         return 1
+
+
+def _said(exc: errors.OpenArcError) -> str:
+    """The error in words: a validation error as ``field: message; …`` (not a dict's repr)."""
+    detail = getattr(exc, "errors", None)
+    if isinstance(detail, dict) and detail:
+        return "; ".join(f"{field}: {' '.join(map(str, messages)) if isinstance(messages, list) else messages}"
+                         for field, messages in detail.items())
+    return exc.message
 
 
 def _first_lines(exc: BaseException) -> str:

@@ -1,4 +1,4 @@
-"""What every command shares: ``--database`` and opening it."""
+"""What every command shares: ``--database`` and opening it, and how a value is shown in a message."""
 
 from __future__ import annotations
 
@@ -8,6 +8,14 @@ from contextlib import contextmanager
 
 from openarc.config import Settings
 from openarc.context import AppContext, build_context
+
+
+def plain(value: object, limit: int = 80) -> str:
+    """``value`` as a message shows it: as typed, cut to ``limit`` characters, with anything
+    unprintable (a newline, a terminal escape) as ``?`` so a message stays one plain line."""
+    text = str(value)
+    shown = "".join(c if c.isprintable() else "?" for c in text[:limit])
+    return shown + ("..." if len(text) > limit else "")
 
 
 def add_database_option(command: argparse.ArgumentParser) -> None:

@@ -10,16 +10,28 @@ from openarc.services import accounts
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
-    create = keys.add_parser("create", help="create a merchant if new and print a new API key (last line)")
-    create.add_argument("--account", required=True, metavar="NAME", help="merchant name")
+    keys = commands.add_parser(
+        "keys", help="manage API keys", description="Create, list and revoke merchants' API keys.",
+    ).add_subparsers(dest="keys_command", required=True, metavar="{create,list,revoke}")
+    create = keys.add_parser("create", help="create a merchant if new and print a new API key (last line)",
+                             description="Create the merchant NAME if new, and print a new API key of it on the "
+                                         "last line (shown only now).")
+    create.add_argument("--account", required=True, metavar="NAME",
+                        help="merchant name, 1 to 100 printable characters (required; no default)")
     add_database_option(create)
     create.set_defaults(run=run_create)
-    listing = keys.add_parser("list", help="list keys: merchant, key id, created, last used, revoked")
+    listing = keys.add_parser("list", help="list keys: merchant, key id, created, last used, revoked",
+                              description="List every key: merchant, key id, created, last used, revoked.")
     add_database_option(listing)
     listing.set_defaults(run=run_list)
-    revoke = keys.add_parser("revoke", help="revoke a key, given in full or by the id `keys list` shows")
-    revoke.add_argument("key", metavar="KEY")
+    revoke = keys.add_parser(
+        "revoke", help="revoke a key, given in full or by the id `keys list` shows",
+        description="Revoke a key: running servers refuse it from then on.  A key revoked before is left "
+                    "as it was: the command says when it was revoked and exits 0 (nothing left to do), so "
+                    "revoking is safe to repeat.  An unknown key exits 3.",
+    )
+    revoke.add_argument("key", metavar="KEY",
+                        help="the key in full (oa_sk_…), or its key id as `keys list` shows it (required; no default)")
     add_database_option(revoke)
     revoke.set_defaults(run=run_revoke)
 
@@ -48,6 +60,11 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_revoke(args: argparse.Namespace) -> int:
     with opened(args) as ctx:
+        before = {k.key_id: k.revoked_at for k in accounts.list_keys(ctx.db)}
+        # Revoking keeps the first revocation's time: a second one changes nothing.
         key_id = accounts.revoke(ctx.db, ctx.secrets.api_keys, args.key, now=ctx.clock.now())
+    if before.get(key_id) is not None:
+        print(f"Key {key_id} was already revoked, at {_when(before[key_id])}; nothing changed.")
+        return 0
     print(f"Revoked {key_id}.")
     return 0

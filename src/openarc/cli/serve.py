@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from openarc.cli.common import add_database_option, opened, settings_of
+from openarc import logs
+from openarc.cli.common import add_database_option, opened, plain, settings_of
 from openarc.db import describe
 from openarc.services import accounts
 
@@ -19,23 +20,34 @@ SANDBOX_ACCOUNT = "sandbox"
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    serve = commands.add_parser("serve", help="run the API server")
-    serve.add_argument("--host", default="127.0.0.1", help="address or host name to listen on (default 127.0.0.1)")
+    serve = commands.add_parser(
+        "serve", help="run the API server",
+        description="Migrate the database, make sure someone can sign in, then serve the API, the dashboard and /docs.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address or host name to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=_bounded("port", 0, 65535), default=8000,
-                       help="port to listen on (default 8000); 0 picks a free one, named on the first line of output")
-    serve.add_argument("--workers", type=_bounded("workers", 1, 256), default=1, help="worker processes (default 1)")
+                       help="port to listen on; 0 picks a free one, named on the first line of output (default: 8000)")
+    serve.add_argument("--workers", type=_bounded("workers", 1, 256), default=1,
+                       help="worker processes (default: 1)")
     serve.add_argument(
         "--sandbox", action="store_true",
-        help="enable the /_openarc/ test controls (reset, request log, clock); one worker; never in production",
+        help="enable the /_openarc/ test controls (reset, request log, clock); one worker; never in production "
+             "(default: off, or on with $OPENARC_SANDBOX=1)",
     )
     serve.add_argument(
         "--sandbox-key", metavar="KEY", default=os.environ.get("OPENARC_SANDBOX_KEY") or None,
-        help="make KEY an API key of the merchant 'sandbox' (default: $OPENARC_SANDBOX_KEY), so a CI job can "
-             "set the key it uses instead of reading it from this output; 16-256 letters, digits or - _ . ~",
+        help="make KEY an API key of the merchant 'sandbox', so a CI job can set the key it uses instead of "
+             "reading it from this output; 16-256 letters, digits or - _ . ~ (default: $OPENARC_SANDBOX_KEY, "
+             "else none: a new database gets a new key, printed once)",
     )
     serve.add_argument(
         "--temporary", action="store_true",
-        help="serve a new SQLite database in a temporary directory, deleted when the server stops",
+        help="serve a new SQLite database in a temporary directory, deleted when the server stops (default: off)",
+    )
+    serve.add_argument(
+        "--log-format", type=_log_format, default=None, metavar="{text,json}",
+        help="stderr's log lines: text, one readable line per request, or json, one JSON object per line "
+             "(default: $OPENARC_LOG_FORMAT, else text when stderr is a terminal and json otherwise)",
     )
     add_database_option(serve)
     serve.set_defaults(run=run)
@@ -58,6 +70,7 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.sandbox and args.workers != 1:
         # The request log and the clock live in the process: several workers would each have their own.
         raise ValueError("the sandbox runs one worker: drop --workers or --sandbox/OPENARC_SANDBOX")
+    log_format = logs.choose(args.log_format or settings.log_format)
     address = _address(args.host)
     port = args.port or _free_port(address)
     _check_free(address, port)
@@ -87,6 +100,7 @@ def _serve(args: argparse.Namespace) -> int:
     # Workers are separate processes that build their app from the environment.
     os.environ["OPENARC_DATABASE_URL"] = settings.database_url
     os.environ["OPENARC_SANDBOX"] = "1" if settings.sandbox else "0"
+    os.environ["OPENARC_LOG_FORMAT"] = log_format  # chosen here, once, for every worker
     from granian import Granian
     from granian.constants import HTTPModes, Interfaces, Loops
     from granian.http import HTTP1Settings
@@ -120,12 +134,19 @@ def _bounded(name: str, low: int, high: int) -> Callable[[str], int]:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, not {text!r}") from None
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, not '{plain(text)}'") from None
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{name} must be from {low} to {high}, not {value}")
         return value
 
     return number
+
+
+def _log_format(text: str) -> str:
+    """An argparse type: ``text`` or ``json``."""
+    if text.strip().lower() not in logs.FORMATS:
+        raise argparse.ArgumentTypeError(f"log format must be text or json, not '{plain(text)}'")
+    return text.strip().lower()
 
 
 def _address(host: str) -> str:
@@ -139,7 +160,7 @@ def _address(host: str) -> str:
     try:
         found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise ValueError(f"cannot listen on {host!r}: not an address, and the name does not resolve ({exc})") from None
+        raise ValueError(f"cannot listen on '{plain(host)}': not an address, and the name does not resolve ({exc})") from None
     found.sort(key=lambda info: info[0] != socket.AF_INET)
     return str(found[0][4][0])
 
