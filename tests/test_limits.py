@@ -48,8 +48,8 @@ def test_limit_is_off_at_zero_and_outside_v1(settings: Settings) -> None:
         answers = [c.get("/v1/customers", headers=merchant.headers) for _ in range(5)]
         assert all(r.status_code == 200 and "x-ratelimit-limit" not in r.headers for r in answers)
     limiter = RateLimiter(1)
-    assert limiter.hit(b"k", 0).allowed and not limiter.hit(b"k", 59.9).allowed
-    assert limiter.hit(b"k", 60).allowed  # a new window
+    assert limiter.hit("k", 0).allowed and not limiter.hit("k", 59.9).allowed
+    assert limiter.hit("k", 60).allowed  # a new window
 
 
 def test_default_limit_is_generous_and_configurable() -> None:

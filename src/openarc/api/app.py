@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,22 +20,27 @@ from openarc.api.errors import HANDLERS
 from openarc.api.front import Front, Shortcut
 from openarc.api.idempotency import IdempotencyMiddleware
 from openarc.api.middleware import RateLimitMiddleware, RequestLogMiddleware
+from openarc.api.rate_sharing import share_counts
 from openarc.api.routes import ach_charges, bank_accounts, cards, charges, customers, resource, tokens
 from openarc.api.timeouts import BodyTimeoutMiddleware
 from openarc.clock import Clock
 from openarc.config import Settings
 from openarc.context import build_context
+from openarc.services.ratelimit import RateLimiter
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Front:
     settings = settings or Settings.from_env()
     # The access log and OpenArc's own log records share one redacted stream of JSON lines.
     lines = logs.StderrLines(logs.choose(settings.log_format))
+    limiter = RateLimiter(settings.rate_limit) if settings.rate_limit > 0 else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         logs.install(lines)
         app.state.ctx = build_context(settings, clock, serving=True)
+        # One rate-limit budget across every worker and node of the database.
+        sharing = asyncio.create_task(share_counts(limiter, app.state.ctx)) if limiter else None
         # Everything alive now (modules, the app, the database's metadata) lives as long as
         # the process: keep it out of the collector's full passes, which otherwise scanned
         # it all and paused the event loop for ~25 ms about once a second under a create load.
@@ -41,6 +48,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         try:
             yield
         finally:
+            if sharing is not None:
+                sharing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sharing
             await app.state.ctx.aclose()
 
     routes = [
@@ -64,7 +75,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     chain: ASGIApp = Shortcut(app, **charges.shortcut)
     chain = Shortcut(chain, **customers.shortcut)  # outermost: the hottest calls match first
     chain = IdempotencyMiddleware(chain)
-    chain = RateLimitMiddleware(chain, limit=settings.rate_limit)
+    chain = RateLimitMiddleware(chain, limiter=limiter)
     chain = RequestLogMiddleware(chain, enabled=settings.access_log, write=lines)
     if settings.sandbox:
         from openarc import sandbox  # only a sandbox server pays for it

@@ -5,7 +5,7 @@
                            with ``--log-format text``: logs.text_line), and the
                            PayArc-shaped 500 for anything unhandled (with its traceback
                            logged, redacted)
-    RateLimitMiddleware    per merchant under ``/v1``: ``X-RateLimit-Limit`` /
+    RateLimitMiddleware    per merchant under ``/v1``, one budget across processes: ``X-RateLimit-Limit`` /
                            ``X-RateLimit-Remaining`` on every answer, 429 with ``Retry-After``
 
 The access log never holds a header value, a body or a key: only the method, the path
@@ -29,6 +29,7 @@ from openarc.api.auth import SCOPE_ACCOUNT, account_for, key_of
 from openarc.api.errors import error_body, from_error, json_response
 from openarc.api.headers import header
 from openarc.logs import StderrLines, encoder, timestamp
+from openarc.services import ratelimit
 from openarc.services.ratelimit import RateLimiter
 
 #: Query parameters whose values the access log keeps (nothing personal, nothing secret).
@@ -133,16 +134,22 @@ class RequestLogMiddleware:
 class RateLimitMiddleware:
     """Counts each request against the merchant its key authenticates (as Laravel's throttle
     counts per user; whatever spacing the header used), or, without a valid key, against its
-    client address.  The merchant found is left in the scope for the route (``auth.account_of``)."""
+    client address.  The merchant found is left in the scope for the route (``auth.account_of``).
+    ``limiter`` is None when the limit is off; its counts are shared by ``api.rate_sharing``."""
 
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+    def __init__(self, app: ASGIApp, *, limiter: RateLimiter | None) -> None:
         self.app = app
-        self.limiter = RateLimiter(limit) if limit > 0 else None
+        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.limiter is None or scope["type"] != "http" or not scope["path"].startswith("/v1/"):
             return await self.app(scope, receive, send)
-        verdict = self.limiter.hit(await _who(scope), time.time())
+        who, now = await _who(scope), time.time()
+        start = self.limiter.window_of(who, now)
+        if start is not None:  # the first request of a window here: what did the others count?
+            ctx = scope["app"].state.ctx
+            self.limiter.seed(who, start, await ctx.query(ratelimit.shared_total(who, start)))
+        verdict = self.limiter.hit(who, now)
         extra = [(b"x-ratelimit-limit", str(verdict.limit).encode()),
                  (b"x-ratelimit-remaining", str(verdict.remaining).encode())]
         if not verdict.allowed:
@@ -158,7 +165,7 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send_with_limits)
 
 
-async def _who(scope: Scope) -> bytes:
+async def _who(scope: Scope) -> str:
     """Whom a request counts against: the merchant its key authenticates (never the raw
     header, whose spacing and variants a client chooses), else its client address."""
     key = key_of(scope)
@@ -169,6 +176,6 @@ async def _who(scope: Scope) -> bytes:
             pass
         else:
             scope[SCOPE_ACCOUNT] = account
-            return b"account:%d" % account.id
+            return f"account:{account.id}"
     client = scope.get("client")
-    return b"addr:" + (client[0] if client else "").encode()
+    return "addr:" + (client[0] if client else "")[:64]
