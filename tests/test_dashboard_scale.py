@@ -768,5 +768,14 @@ def test_browser_search_sort_and_page_through_thousands(
     box.press("Enter")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("user1234@example.com")
+    # The start of an email, in capitals, and a bare id (without cus_).
+    box.fill("USER2345@")
+    box.press("Enter")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("user2345@example.com")
+    page.goto(f"{server.url}/dashboard/customers")
+    box.fill(ids[42])
+    box.press("Enter")
+    assert page.url == f"{server.url}/dashboard/customers/{ids[42]}"
     assert refused == []
     print(f"browser journey: {time.monotonic() - started:.1f} s")
