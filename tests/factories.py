@@ -23,7 +23,7 @@ from openarc.luhn import luhn_ok
 
 # ---------------------------------------------------------------------------- cards
 
-#: Test numbers from PayArc's documentation (spec §9); each tokenizes with its brand.
+#: Test numbers from PayArc's documentation; each tokenizes with its brand.
 VISA = "4012000098765439"
 MASTERCARD = "5146315000000055"
 AMEX = "371449635392376"
@@ -61,7 +61,7 @@ def full_card_form(number: object = VISA, **overrides: object) -> dict[str, Any]
 
 # ---------------------------------------------------------------------------- customers
 
-#: The customer of the seed document's sample request (spec §2).
+#: The customer of the sample request in PayArc's Create Customer guide.
 SEED_VALUES: dict[str, str] = {
     "name": "John Smith",
     "email": "customer@xyz.com",

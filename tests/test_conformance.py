@@ -112,7 +112,7 @@ class Resource:
     invalid: Invalid | None = None
     #: The table whose rows the creates add (to see that a replay created nothing).
     table: str | None = None
-    #: Whether the list reads paging from a body too, as Laravel reads input (spec §4.3).
+    #: Whether the list reads paging from a body too, as Laravel reads input.
     list_reads_body: bool = True
     #: Makes one object for the merchant and returns ``item_path``'s parameters; by default
     #: ``POST create_path`` with ``body``, the new object's id filling the one parameter.

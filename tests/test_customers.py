@@ -1,5 +1,5 @@
 """Conformance of /v1/customers: shapes, field rules in both encodings, paging, filters,
-errors and merchant isolation (spec §2–§5, §7)."""
+errors and merchant isolation, as PayArc documents them."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Public ids: 16-character Hashids strings <-> integer primary keys.
 
 PayArc (an Apiato application) encodes every primary key with Hashids, one alphabet
-per resource type (spec §8).  OpenArc does the same, salting each type with a value
+per resource type (PayArc's documentation).  OpenArc does the same, salting each type with a value
 derived from the installation secret, so ids are stable for one database and
 unguessable across installations.  A string that does not decode to exactly one
 key of the right type is simply "no such object".

@@ -216,7 +216,7 @@ def cents(minimum: int, digits: int) -> dict[str, object]:
 # ---------------------------------------------------------------------------- parameters
 
 _PAGE_NUMBER = {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}
-#: ``limit`` and ``page`` of a paginated list (a body on the GET is read as well: spec §4.3).
+#: ``limit`` and ``page`` of a paginated list (a body on the GET is read as well).
 PAGING: tuple[dict[str, object], ...] = (
     {"name": "limit", "in": "query", "schema": _PAGE_NUMBER, "description": "Page size (default 25, capped at 100)",
      "example": 25},

@@ -20,7 +20,7 @@ from openarc.services.paging import Page
 from openarc.services.validation import WHITESPACE
 from openarc.timefmt import readable
 
-#: Includes a customer can carry; card, bank_account and charge are always embedded (spec §5.1).
+#: Includes a customer can carry; card, bank_account and charge are always embedded (PayArc's documentation).
 CUSTOMER_INCLUDES = ("card", "bank_account", "charge", "subscription", "invoice")
 
 
@@ -101,7 +101,7 @@ def page(data: list[dict[str, object]], result: Page[Any], url: URL, available: 
 
 
 def card(c: Card, ids: Ids) -> dict[str, object]:
-    """PayArc's Card (spec §5.2): flags as 0/1, ``first6digit`` an int, ``last4digit`` a string."""
+    """PayArc's Card (PayArc's documentation): flags as 0/1, ``first6digit`` an int, ``last4digit`` a string."""
     return {
         "object": "Card",
         "id": ids.card.encode(c.id),

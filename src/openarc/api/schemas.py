@@ -69,7 +69,7 @@ TEXT: Schema = {"type": "string"}
 NULLABLE_TEXT: Schema = {"type": ["string", "null"]}
 INTEGER: Schema = {"type": "integer"}
 TIMESTAMP: Schema = {"type": "integer", "description": "Unix seconds", "examples": [EXAMPLE_TIME]}
-#: PayArc's 0/1 flags (spec §2.3): integers on the wire, never booleans.
+#: PayArc's 0/1 flags (PayArc's documentation): integers on the wire, never booleans.
 FLAG: Schema = {"type": "integer", "enum": [0, 1]}
 NULLABLE_ID: Schema = {"type": ["string", "null"]}
 

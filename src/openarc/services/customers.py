@@ -26,7 +26,7 @@ from openarc.services.ordinals import Ordinals, invoice_prefix
 from openarc.services.owners import lock_customer
 from openarc.services.paging import Page
 
-# The seed's validation table (spec §4.1); PATCH takes the same rules.
+# The validation table of PayArc's Create Customer guide; PATCH takes the same rules.
 RULES: dict[str, v.Text] = {
     "name": v.Text(v.letters_and_spaces, min=3, max=50),
     "email": v.Text(v.email, max=40, message="The {attr} field must be a valid email address."),

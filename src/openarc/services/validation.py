@@ -1,7 +1,7 @@
 """Field rules with Laravel's wording, shared by every resource that takes input.
 
 PayArc validates with Laravel: every failing rule of every field is reported, in
-messages such as "The name field must be at least 3 characters." (spec §7.2).
+messages such as "The name field must be at least 3 characters." (PayArc's documentation).
 Input comes from form bodies (all strings) or JSON (strings, numbers, anything),
 so each value is first normalised the way Laravel's middleware does it: strings
 are trimmed and an empty string means null.

@@ -165,7 +165,7 @@ def ctx_of(request: Request) -> AppContext:
 @dataclass(frozen=True)
 class ListRequest:
     """What a list request asks: its parameters (a body's win, as Laravel reads input from
-    the query and the body alike: spec §4.3), extra includes, and which page."""
+    the query and the body alike), extra includes, and which page."""
 
     query: dict[str, object]
     extra: tuple[str, ...]
