@@ -31,7 +31,7 @@ from openarc.services.ratelimit import RateLimiter
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Front:
     settings = settings or Settings.from_env()
-    # The access log and OpenArc's own log records share one redacted stream of JSON lines.
+    # The access log and OpenArc's own log records share one redacted stream (JSON or text lines).
     lines = logs.StderrLines(logs.choose(settings.log_format))
     limiter = RateLimiter(settings.rate_limit) if settings.rate_limit > 0 else None
 
