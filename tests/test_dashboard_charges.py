@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
+from browsers import chromium_page
 from conftest import Client, LiveServer, Merchant, start_server, stop_server
 from openarc.services import accounts
 
@@ -436,8 +436,6 @@ def test_from_the_charge_list_a_refund_returns_to_it(client: Client) -> None:
 
 # ---------------------------------------------------------------------------- in a browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
@@ -449,17 +447,8 @@ def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
 
 @pytest.fixture
 def browser_page() -> Iterator[Page]:
-    assert Path(CHROMIUM).exists(), "install Debian's chromium package (scripts/test does it in CI)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        context.set_default_timeout(30_000)
-        opened = context.new_page()
-        yield opened
-        ARTIFACTS.mkdir(exist_ok=True)
-        opened.screenshot(path=ARTIFACTS / "dashboard-charges-end.png", full_page=True)
-        browser.close()
+    with chromium_page("dashboard-charges-end.png", height=800) as page:
+        yield page
 
 
 def test_browser_refund_part_of_a_charge_through_the_confirmation(

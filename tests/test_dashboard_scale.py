@@ -17,14 +17,14 @@ import html as htmlmod
 import re
 import time
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
+from browsers import ARTIFACTS, chromium_page
 from conftest import Client, LiveServer, Merchant, database_url, start_server, stop_server
 from factories import MASTERCARD, VISA, bank_account_body, card_form
 from openarc.config import Settings
@@ -657,8 +657,6 @@ def test_a_form_without_its_token_is_still_refused(client: Client, people: dict[
 
 # ---------------------------------------------------------------------------- in a browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 FIRST_NAMES = ("John", "Mary", "James", "Linda", "Robert", "Maria", "David", "Susan", "Carlos", "Sarah")
 BROWSER_CUSTOMERS = 3000
 
@@ -685,17 +683,8 @@ def big_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveS
 
 @pytest.fixture
 def browser_page() -> Iterator[Page]:
-    assert Path(CHROMIUM).exists(), "install Debian's chromium package (scripts/test does it in CI)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(30_000)
-        opened = context.new_page()
-        yield opened
-        ARTIFACTS.mkdir(exist_ok=True)
-        opened.screenshot(path=ARTIFACTS / "dashboard-scale-end.png", full_page=True)
-        browser.close()
+    with chromium_page("dashboard-scale-end.png", height=900) as page:
+        yield page
 
 
 @pytest.mark.slow  # ~10 s: 3,000 customers seeded, a server started, a browser journey
