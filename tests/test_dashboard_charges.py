@@ -20,6 +20,7 @@ from playwright.sync_api import Page, expect
 from browsers import chromium_page
 from conftest import Client, LiveServer, Merchant, start_server, stop_server
 from openarc.services import accounts
+from signin import csrf_of, sign_in
 
 VISA = "4012000098765439"
 #: A sandbox trigger card: every charge on it is declined with the status "Declined" (services.triggers).
@@ -33,19 +34,6 @@ def card_form(number: str = VISA) -> dict[str, str]:
     return {"card_source": "INTERNET", "card_number": number, "exp_month": "04", "exp_year": "2031", "cvv": "997"}
 
 
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "the page has no form with a CSRF token"
-    return found.group(1)
-
-
-def sign_in(client: Client, merchant: Merchant) -> str:
-    """Sign the client's cookie jar in as ``merchant``; the CSRF token of its forms."""
-    client.cookies.clear()
-    form = client.get("/dashboard/signin")
-    signed_in = client.post("/dashboard/signin", data={"api_key": merchant.key, "csrf_token": csrf_of(form.text)})
-    assert signed_in.status_code == 200 and f"Signed in as <strong>{merchant.name}</strong>" in signed_in.text
-    return csrf_of(signed_in.text)
 
 
 def customer_with_card(client: Client, merchant: Merchant, number: str = VISA, name: str = "John Smith") -> str:

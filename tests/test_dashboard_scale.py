@@ -34,23 +34,11 @@ from openarc.dashboard.session import Session
 from openarc.db.steps import run
 from openarc.services import accounts, customers
 from openarc.services.installation import Secrets
+from signin import csrf_of, sign_in
 
 # ---------------------------------------------------------------------------- helpers
 
 
-def csrf_of(text: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', text)
-    assert found, "the page has no form with a CSRF token"
-    return found.group(1)
-
-
-def sign_in(client: Client, merchant: Merchant) -> str:
-    """Sign the client's cookie jar in as ``merchant``; the CSRF token of its forms."""
-    client.cookies.clear()
-    form = client.get("/dashboard/signin")
-    signed_in = client.post("/dashboard/signin", data={"api_key": merchant.key, "csrf_token": csrf_of(form.text)})
-    assert signed_in.status_code == 200 and f"Signed in as <strong>{merchant.name}</strong>" in signed_in.text
-    return csrf_of(signed_in.text)
 
 
 def seed(ctx: Any, merchant_name: str, people: Sequence[dict[str, str]]) -> list[str]:

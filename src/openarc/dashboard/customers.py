@@ -10,6 +10,7 @@ typed number away.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote
 
 from starlette.datastructures import QueryParams
@@ -25,13 +26,10 @@ from openarc.services.charges import CUSTOMER_CHARGES
 from openarc.services.customers import Customer
 from openarc.services.paging import Page
 
-#: The prefix the SDK and PayArc's documents print before a customer's id.
-PREFIX = "cus_"
-
 
 def public_key(view: View, public_id: str) -> int | None:
     """The key of a customer id as shown here, or as the SDK prints it (``cus_…``)."""
-    return view.ctx.ids.customer.decode(public_id.removeprefix(PREFIX))
+    return customer_search.named_key(view.ctx.ids.customer, public_id)
 
 
 def customer_key(view: View) -> int:
@@ -281,21 +279,24 @@ async def customer_delete(view: View) -> Response:
 
 async def _card_of(view: View) -> tuple[Customer, str, Card]:
     """The customer of the path, its public id, and its card the path names (or ``NotFound``)."""
-    found = await view.ctx.query(customers.found(view.merchant.id, customer_key(view)))
-    key = view.ctx.ids.card.decode(view.request.path_params["card_id"])
-    for card in found.cards:
-        if card.id == key:
-            return found, view.ctx.ids.customer.encode(found.id), card
-    raise errors.NotFound("No such card for this customer.")
+    return await _owned(view, "cards", view.ctx.ids.card.decode(view.request.path_params["card_id"]),
+                        "No such card for this customer.")
 
 
 async def _bank_account_of(view: View) -> tuple[Customer, str, BankAccount]:
+    return await _owned(view, "bank_accounts",
+                        view.ctx.ids.bank_account.decode(view.request.path_params["bank_account_id"]),
+                        "No such bank account for this customer.")
+
+
+async def _owned(view: View, kind: str, key: int | None, missing: str) -> tuple[Customer, str, Any]:
+    """The customer of the path, its public id, and the one of its ``kind`` (cards, bank
+    accounts) whose key is ``key`` (or ``NotFound`` saying ``missing``)."""
     found = await view.ctx.query(customers.found(view.merchant.id, customer_key(view)))
-    key = view.ctx.ids.bank_account.decode(view.request.path_params["bank_account_id"])
-    for bank in found.bank_accounts:
-        if bank.id == key:
-            return found, view.ctx.ids.customer.encode(found.id), bank
-    raise errors.NotFound("No such bank account for this customer.")
+    for item in getattr(found, kind):
+        if item.id == key:
+            return found, view.ctx.ids.customer.encode(found.id), item
+    raise errors.NotFound(missing)
 
 
 def card_text(card: Card) -> str:

@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 import orjson
 
 from openarc.db.steps import ENGINE, Many, One, Run, Steps
+from openarc.ids import IdCodec
 
 #: Customers one search answers at most (its ``total`` never says more).
 MAX_RESULTS = 1000
@@ -153,6 +154,16 @@ def prefixes(q: str) -> list[str]:
     if len(digits) >= MIN_DIGITS and digits.isascii() and digits.isdigit() and digits != text:
         found.append(digits)
     return found
+
+
+#: What the SDK and PayArc's documents print before a customer's id.
+ID_PREFIX = "cus_"
+
+
+def named_key(codec: IdCodec, text: str) -> int | None:
+    """The key of the customer ``text`` names by id, as OpenArc shows it or as the SDK prints
+    it (``cus_…``); None when it names none."""
+    return codec.decode(text.removeprefix(ID_PREFIX))
 
 
 def _bounds(account_id: int, prefix: str) -> dict[str, object]:

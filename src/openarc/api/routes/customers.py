@@ -24,7 +24,7 @@ from openarc.api.routes import (
     resource,
 )
 from openarc.context import AppContext
-from openarc.services import customers
+from openarc.services import customer_search, customers
 
 
 def customer_key(ctx: AppContext, request: Request) -> int:
@@ -103,7 +103,7 @@ async def list_(request: Request) -> Response:
         default_limit=ctx.settings.default_page_size,
         max_limit=ctx.settings.max_page_size,
         q=q or None,
-        named=ctx.ids.customer.decode(q.removeprefix("cus_")) if q else None,
+        named=customer_search.named_key(ctx.ids.customer, q) if q else None,
     ))
     now = ctx.clock.now(account.id)
     data = [render.customer(c, ctx.ids, now, extra) for c in result.items]
